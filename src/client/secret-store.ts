@@ -1,0 +1,72 @@
+import type { SecretText } from './secret-text';
+
+/** What every backend knows about a secret. Never carries the value. */
+export interface SecretMetadata {
+  /** Backend-assigned stable identifier (a UUID on the embedded store and on Coder). */
+  readonly id: string;
+  /** The owner as the backend resolved it (`me` resolved to a concrete user where possible). */
+  readonly user: string;
+  readonly name: string;
+  /** `""` when unset. */
+  readonly description: string;
+  /** Environment variable the value is injected as; `""` when not injected. */
+  readonly envName: string;
+  /** File the value is written to (`~/…` or absolute); `""` when not written. */
+  readonly filePath: string;
+  readonly enabled: boolean;
+  /** RFC 3339 timestamps. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /**
+   * Increases on every value change (not on metadata-only changes), so drift of a value can be
+   * detected without reading it. Backends that cannot tell leave it undefined.
+   */
+  readonly valueVersion?: number;
+}
+
+export interface CreateSecretInput {
+  readonly name: string;
+  readonly value: SecretText;
+  /** @default "" */
+  readonly description?: string;
+  /** @default "" (not injected) */
+  readonly envName?: string;
+  /** @default "" (no file) */
+  readonly filePath?: string;
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+/** A partial update: an absent field is left as it is; `""` clears a description or a target. */
+export interface UpdateSecretInput {
+  readonly value?: SecretText;
+  readonly description?: string;
+  readonly envName?: string;
+  readonly filePath?: string;
+  readonly enabled?: boolean;
+}
+
+/**
+ * The one client interface that the provider, the CLI and the constructs use. Implementations:
+ * `backends/local` (embedded encrypted store), and further backends behind the same contract.
+ *
+ * Errors are `SecretStoreError`s (see `errors.ts`). Only `readValue` returns a value.
+ */
+export interface SecretStore {
+  /** Short backend kind for logs and audit lines, e.g. `local`. */
+  readonly kind: string;
+  create(user: string, input: CreateSecretInput): Promise<SecretMetadata>;
+  update(user: string, name: string, patch: UpdateSecretInput): Promise<SecretMetadata>;
+  /** Throws `SecretNotFoundError` when absent. */
+  get(user: string, name: string): Promise<SecretMetadata>;
+  /** All of a user's secrets, sorted by name. */
+  list(user: string): Promise<SecretMetadata[]>;
+  /** Throws `SecretNotFoundError` when absent. */
+  delete(user: string, name: string): Promise<void>;
+  /** The only value-returning call. */
+  readValue(user: string, name: string): Promise<SecretText>;
+  /** Creates all or none; never overwrites an existing secret. */
+  importBatch(user: string, inputs: readonly CreateSecretInput[]): Promise<SecretMetadata[]>;
+  /** Releases connections, locks and timers. */
+  close(): Promise<void>;
+}

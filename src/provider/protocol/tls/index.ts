@@ -1,0 +1,2 @@
+export { generateServerCertificate, handshakeCertField } from './certificate';
+export type { ServerCertificate } from './certificate';
