@@ -1,11 +1,13 @@
 /** Two projects: fast unit tests, and e2e tests that drive real tofu/terraform/bao binaries. */
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+  '^.+\\.ts$': ['ts-jest', {}],
   '^.+\\.proto$': '<rootDir>/test/support/text-transform.js',
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // e2e scenarios run real tofu many times; unit tests finish far below this.
+  testTimeout: 300000,
   projects: [
     {
       displayName: 'unit',
@@ -21,7 +23,7 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json', 'proto'],
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
-      testTimeout: 300000,
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
       maxWorkers: 2,
     },
   ],

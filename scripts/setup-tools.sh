@@ -14,7 +14,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 
 install_tofu() {
   local want="${TOFU_VERSION#v}"
-  if [ -x "$BIN_DIR/tofu" ] && "$BIN_DIR/tofu" version 2>/dev/null | head -1 | grep -q "v$want\$"; then
+  if [ -x "$BIN_DIR/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version 2>/dev/null | grep -qx "OpenTofu v$want"; then
     say "tofu $want already built"
     return
   fi
@@ -60,11 +60,11 @@ install_openbao
 install_postgres
 
 say "installed in $BIN_DIR:"
-printf '  tofu       %s\n' "$("$BIN_DIR/tofu" version | head -1)" >&2
+printf '  tofu       %s\n' "$(TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version | head -1)" >&2
 printf '  bao        %s\n' "$("$BIN_DIR/bao" version | head -1)" >&2
 printf '  postgres   %s\n' "$("$BIN_DIR/postgres" --version)" >&2
 if command -v terraform >/dev/null 2>&1; then
-  printf '  terraform  %s (from PATH)\n' "$(terraform version 2>/dev/null | head -1)" >&2
+  printf '  terraform  %s (from PATH)\n' "$(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | head -1)" >&2
 else
   printf '  terraform  not on PATH: e2e runs on tofu only\n' >&2
 fi

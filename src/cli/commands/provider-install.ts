@@ -59,8 +59,11 @@ export function installHelp(mirror: string, devDir: string): string {
       : [
           'Point tofu/terraform at it with a CLI configuration file (TF_CLI_CONFIG_FILE):',
           '  provider_installation {',
-          `    filesystem_mirror { path = "${mirror}"  include = ["*/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"] }`,
-          `    direct { exclude = ["*/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"] }`,
+          '    filesystem_mirror {',
+          `      path    = "${mirror}"`,
+          `      include = [${PROVIDER_HOSTS.map((h) => `"${h}/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"`).join(', ')}]`,
+          '    }',
+          `    direct { exclude = [${PROVIDER_HOSTS.map((h) => `"${h}/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"`).join(', ')}] }`,
           '  }',
         ].join('\n'),
     '',

@@ -21,9 +21,9 @@ import {
 import { Diagnostics } from './diagnostics';
 import { planResourceChange } from './planner';
 import type { AnyDataSource, AnyEphemeralResource, AnyManagedResource, ProviderDefinition } from './provider';
-import type { PrivateData, ResourceContext } from './resource';
+import type { ResourceContext } from './resource';
 import { assertValidSchema, type Attributes, type PlanModel, type Schema, type StateModel } from './schema';
-import { isUnknown, isWhollyKnown, Unknown, valuesEqual, type Value } from './values';
+import { isUnknown, isWhollyKnown, valuesEqual, type Value } from './values';
 
 type Model = Record<string, Value>;
 

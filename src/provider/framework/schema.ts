@@ -15,7 +15,10 @@ interface KindValue {
 }
 
 /** Checks a known, non-null value; returns a sentence naming the rule, or undefined. */
-export type Validator<T> = (value: T) => string | undefined;
+export type Validator<T> = {
+  // Method syntax makes validators bivariant, so a string validator fits the generic attribute spec.
+  check(value: T): string | undefined;
+}['check'];
 
 export interface AttributeOptions<T> {
   /** Shown in docs and `providers schema -json`. */

@@ -29,9 +29,10 @@ export function valuesEqual(a: Value, b: Value): boolean {
     return a.length === b.length && a.every((item, i) => valuesEqual(item, b[i] as Value));
   }
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const ak = Object.keys(a);
-    const bk = Object.keys(b);
-    return ak.length === bk.length && ak.every((k) => k in b && valuesEqual(a[k] as Value, b[k] as Value));
+    const ao = a as { readonly [key: string]: Value };
+    const bo = b as { readonly [key: string]: Value };
+    const ak = Object.keys(ao);
+    return ak.length === Object.keys(bo).length && ak.every((k) => k in bo && valuesEqual(ao[k] as Value, bo[k] as Value));
   }
   return false;
 }

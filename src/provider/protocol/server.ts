@@ -53,7 +53,7 @@ export async function serveProvider(options: ServeOptions): Promise<void> {
   const exit = (reason: string): void => {
     if (exiting) return;
     exiting = true;
-    log.debug('provider exiting', { reason });
+    log.debug('provider exiting', { reason, max_rss_kb: process.resourceUsage().maxRSS });
     const finish = (): void => {
       server.forceShutdown();
       fs.rmSync(socketDir, { recursive: true, force: true });

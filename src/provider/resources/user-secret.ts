@@ -191,7 +191,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async update(
-    { prior, config, priorPrivate }: { prior: State; config: State; priorPrivate: PrivateData },
+    { prior, config }: { prior: State; config: State },
     ctx: ResourceContext<CofferProviderData>,
   ): Promise<ResourceResult<Attrs> | undefined> {
     const { store, audit } = ctx.provider;

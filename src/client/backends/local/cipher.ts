@@ -21,7 +21,7 @@ export interface SealedValue {
  * fails with EEXIST for every process but the first, and those then use the winner's key.
  */
 export function loadOrCreateKey(keyPath: string): Buffer {
-  const existing = readKey(keyPath);
+  const existing = loadKey(keyPath);
   if (existing !== undefined) return existing;
   const temp = uniqueTempPath(keyPath);
   const candidate = randomBytes(KEY_BYTES);
@@ -37,12 +37,13 @@ export function loadOrCreateKey(keyPath: string): Buffer {
     candidate.fill(0);
     unlinkQuietly(temp);
   }
-  const key = readKey(keyPath);
+  const key = loadKey(keyPath);
   if (key === undefined) throw new SecretStoreError('unavailable', `the store key ${keyPath} vanished while it was being created`);
   return key;
 }
 
-function readKey(keyPath: string): Buffer | undefined {
+/** Reads the store key; undefined when there is none yet. */
+export function loadKey(keyPath: string): Buffer | undefined {
   let key: Buffer;
   try {
     key = fs.readFileSync(keyPath);

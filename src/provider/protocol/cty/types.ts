@@ -17,6 +17,8 @@ export type CtyType =
 /** A value not known until apply. Refinements sent by tofu are dropped when decoding (allowed). */
 export class UnknownValue {
   static readonly instance = new UnknownValue();
+  /** Brand: without it every object would structurally be an UnknownValue and type guards would misfire. */
+  readonly kind = 'unknown' as const;
   private constructor() {}
   toString(): string {
     return '(known after apply)';

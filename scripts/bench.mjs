@@ -1,0 +1,157 @@
+// `npm run bench`: measures the provider as users feel it and writes docs/benchmarks.md.
+//  1. exec → handshake line (the launcher script, node start, TLS cert, gRPC bind), N runs
+//  2. provider memory: RSS right after the handshake, and peak RSS over a 1,000-secret apply
+//  3. wall time of `tofu apply` (create), `tofu plan` (refresh, no changes) and destroy for
+//     100 and 1,000 secrets on the embedded store
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HANDSHAKE_RUNS = Number(process.env.BENCH_HANDSHAKE_RUNS ?? 30);
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
+
+execFileSync('bash', [path.join(root, 'scripts/setup.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+const toolsBin = execFileSync('bash', [path.join(root, 'scripts/setup-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+const tofu = path.join(toolsBin, 'tofu');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1' };
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+function clientCertPem() {
+  const dir = fs.mkdtempSync(path.join(work, 'cert-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1'], { stdio: 'ignore' });
+  return fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+}
+
+function rssKb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+async function handshakeOnce(launcher, certPem) {
+  const started = process.hrtime.bigint();
+  const child = spawn(launcher, [], {
+    env: { ...cleanEnv, TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
+      PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000', PLUGIN_CLIENT_CERT: certPem,
+      COFFER_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = await new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) resolve(buffered.split('\n')[0]);
+    });
+    child.on('exit', (code) => reject(new Error(`provider exited ${code} before the handshake`)));
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!/^1\|6\|unix\|/.test(line)) throw new Error(`unexpected handshake line: ${line}`);
+  await new Promise((r) => setTimeout(r, 50));
+  const rss = rssKb(child.pid);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return { ms, rss };
+}
+
+function run(args, cwd, env) {
+  const started = process.hrtime.bigint();
+  execFileSync(tofu, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function scenario(size) {
+  const dir = fs.mkdtempSync(path.join(work, `n${size}-`));
+  const mirror = path.join(dir, 'mirror');
+  execFileSync(process.execPath, [path.join(root, 'dist/coffer-cli.cjs'), 'provider', 'install', '--mirror', mirror], { stdio: 'ignore' });
+  fs.writeFileSync(path.join(dir, 'cli.tfrc'), `provider_installation {\n  filesystem_mirror {\n    path = "${mirror}"\n    include = ["registry.opentofu.org/cofferhq/*", "registry.terraform.io/cofferhq/*"]\n  }\n}\n`);
+  fs.writeFileSync(path.join(dir, 'main.tf'), `terraform {
+  required_providers {
+    coffer = { source = "cofferhq/coffer" }
+  }
+}
+provider "coffer" {}
+variable "token" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+resource "coffer_user_secret" "s" {
+  count            = ${size}
+  name             = "bench-\${count.index}"
+  env_name         = "BENCH_\${count.index}"
+  value_wo         = "\${var.token}-\${count.index}"
+  value_wo_version = "1"
+}
+`);
+  const logPath = path.join(dir, 'tofu.log');
+  const env = { ...cleanEnv, TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc'), COFFER_HOME: path.join(dir, 'home'), TF_VAR_token: 'bench-value',
+    TF_IN_AUTOMATION: '1', TF_LOG_PROVIDER: 'debug', TF_LOG_PATH: logPath };
+  run(['init', '-input=false', '-no-color'], dir, env);
+  fs.rmSync(logPath, { force: true });
+  const apply = run(['apply', '-auto-approve', '-input=false', '-no-color'], dir, env);
+  const peaks = [...fs.readFileSync(logPath, 'utf8').matchAll(/max_rss_kb=(\d+)/g)].map((m) => Number(m[1]));
+  const plan = run(['plan', '-input=false', '-no-color', '-detailed-exitcode'], dir, env);
+  const destroy = run(['destroy', '-auto-approve', '-input=false', '-no-color'], dir, env);
+  return { size, apply, plan, destroy, peakRssKb: peaks.length ? Math.max(...peaks) : NaN };
+}
+
+const certPem = clientCertPem();
+const launcher = path.join(root, 'dist/dev-provider/terraform-provider-coffer');
+await handshakeOnce(launcher, certPem); // warm the page cache
+const samples = [];
+for (let i = 0; i < HANDSHAKE_RUNS; i++) samples.push(await handshakeOnce(launcher, certPem));
+const handshake = stats(samples.map((s) => s.ms));
+const idleRss = stats(samples.map((s) => s.rss));
+const scenarios = [];
+for (const size of SIZES) {
+  process.stderr.write(`[bench] ${size} secrets...\n`);
+  scenarios.push(await scenario(size));
+}
+
+const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+const tofuVersion = JSON.parse(execFileSync(tofu, ['version', '-json'], { encoding: 'utf8', env: { ...cleanEnv, TF_CLI_CONFIG_FILE: '/dev/null' } })).terraform_version;
+const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const md = `# Benchmarks
+
+Written by \`npm run bench\` (scripts/bench.mjs); numbers are from the last run.
+
+- Date: ${new Date().toISOString()}
+- Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
+- Node ${process.version}, OpenTofu ${tofuVersion}, embedded store on ${os.tmpdir()}
+
+## Provider start-up: exec → handshake line
+
+${HANDSHAKE_RUNS} runs of the launcher (\`/bin/sh\` exec → node → bundle → P-256 certificate → gRPC bind on a
+unix socket → handshake line on stdout), timed from spawn to the line. Goal: ≤ 150 ms.
+
+| median | p90 | min | max |
+|---|---|---|---|
+| ${fmt(handshake.median)} ms | ${fmt(handshake.p90)} ms | ${fmt(handshake.min)} ms | ${fmt(handshake.max)} ms |
+
+## Provider memory
+
+| RSS after handshake (median) | peak RSS of any provider process during the 1,000-secret apply |
+|---|---|
+| ${fmt(idleRss.median / 1024)} MiB | ${fmt(Math.max(...scenarios.map((s) => s.peakRssKb)) / 1024)} MiB |
+
+## tofu wall time on the embedded store
+
+\`count\` = N \`coffer_user_secret\` resources with write-only values; default parallelism (10).
+
+| secrets | apply (create) | plan (refresh, no changes) | destroy |
+|---|---|---|---|
+${scenarios.map((s) => `| ${s.size} | ${fmt(s.apply, 2)} s | ${fmt(s.plan, 2)} s | ${fmt(s.destroy, 2)} s |`).join('\n')}
+`;
+fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
+fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), md);
+fs.rmSync(work, { recursive: true, force: true });
+process.stdout.write(md);

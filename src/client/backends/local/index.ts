@@ -1,0 +1,2 @@
+export { LocalSecretStore, type LocalSecretStoreOptions } from './local-secret-store';
+export { resolveCofferHome } from './paths';

@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import {
+  BackendUnavailableError,
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretStoreError,
+  SecretValidationError,
+} from '../../errors';
+import {
+  checkEnabledHasTarget,
+  checkEnvName,
+  checkFilePath,
+  checkName,
+  checkUser,
+  checkValue,
+  type RuleViolation,
+} from '../../rules';
+import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
+import { SecretText } from '../../secret-text';
+import { loadKey, loadOrCreateKey, ValueCipher, type SealedValue } from './cipher';
+import { JournaledState } from './journaled-state';
+import { resolveCofferHome, storeLayout, type StoreLayout } from './paths';
+import type { Operation, StoredSecret } from './records';
+import type { SecretIndex } from './secret-index';
+
+export interface LocalSecretStoreOptions {
+  /** Coffer's data directory; the store lives in `<home>/store`. Default: `resolveCofferHome(env)`. */
+  readonly home?: string;
+  /** Who the user `me` is. Default: `COFFER_USER`, else the operating-system user name. */
+  readonly identity?: string;
+  /** Where `COFFER_HOME`, `COFFER_USER`, `XDG_DATA_HOME` and `HOME` are read from. Default: `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** How long a call waits for another process's write. @default 30000 */
+  readonly lockTimeoutMs?: number;
+  /** The journal is compacted once it exceeds this size… @default 1 MiB */
+  readonly compactMinBytes?: number;
+  /** …and this many times the size of the live data. @default 4 */
+  readonly compactRatio?: number;
+}
+
+/** The fields of a secret a caller controls, after defaults. */
+interface SecretFields {
+  readonly name: string;
+  readonly value: SecretText;
+  readonly description: string;
+  readonly envName: string;
+  readonly filePath: string;
+  readonly enabled: boolean;
+}
+
+const ME = 'me';
+
+/**
+ * The embedded store: AES-256-GCM encrypted values in a journal plus snapshot under the Coffer
+ * home, safe for many processes at once. See `journaled-state.ts` for the file protocol and
+ * `cipher.ts` for the encryption.
+ */
+export class LocalSecretStore implements SecretStore {
+  readonly kind = 'local';
+  /** The Coffer home this store belongs to. */
+  readonly home: string;
+  /** The directory that holds the store's files. */
+  readonly storeDir: string;
+  /** What `me` resolves to. */
+  readonly identity: string;
+
+  readonly #layout: StoreLayout;
+  readonly #state: JournaledState;
+  #cipher: ValueCipher | undefined;
+  #closed = false;
+
+  constructor(options: LocalSecretStoreOptions = {}) {
+    const env = options.env ?? process.env;
+    this.home = options.home ?? resolveCofferHome(env);
+    this.#layout = storeLayout(this.home);
+    this.storeDir = this.#layout.dir;
+    this.identity = options.identity ?? defaultIdentity(env);
+    this.#state = new JournaledState(this.#layout, {
+      lockTimeoutMs: options.lockTimeoutMs ?? 30_000,
+      compactMinBytes: options.compactMinBytes ?? 1024 * 1024,
+      compactRatio: options.compactRatio ?? 4,
+    });
+  }
+
+  async create(user: string, input: CreateSecretInput): Promise<SecretMetadata> {
+    return this.#run(async () => {
+      const owner = this.#resolveUser(user);
+      const fields = validateCreate(input, '');
+      return this.#state.mutate((index) => {
+        checkConflicts(index, owner, fields, undefined);
+        const secret = this.#newSecret(index, owner, fields);
+        return { ops: [{ op: 'put', secret }], result: toMetadata(secret) };
+      });
+    });
+  }
+
+  async update(user: string, name: string, patch: UpdateSecretInput): Promise<SecretMetadata> {
+    return this.#run(async () => {
+      const owner = this.#resolveUser(user);
+      throwIf(checkName(name));
+      validatePatch(patch);
+      return this.#state.mutate((index) => {
+        const current = index.get(owner, name);
+        if (current === undefined) throw new SecretNotFoundError(owner, name);
+        const next = {
+          name,
+          value: patch.value ?? new SecretText(''),
+          description: patch.description ?? current.description,
+          envName: patch.envName ?? current.envName,
+          filePath: patch.filePath ?? current.filePath,
+          enabled: patch.enabled ?? current.enabled,
+        };
+        throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
+        checkConflicts(index, owner, next, current.id);
+        const valueChanged = patch.value !== undefined && !this.#holdsValue(index, current, patch.value);
+        const metadataChanged =
+          next.description !== current.description ||
+          next.envName !== current.envName ||
+          next.filePath !== current.filePath ||
+          next.enabled !== current.enabled;
+        // Writing what is already there is not a change: no new version, no new timestamp.
+        if (!valueChanged && !metadataChanged) return { ops: [], result: toMetadata(current) };
+        const valueVersion = valueChanged ? current.valueVersion + 1 : current.valueVersion;
+        const secret: StoredSecret = {
+          ...current,
+          description: next.description,
+          envName: next.envName,
+          filePath: next.filePath,
+          enabled: next.enabled,
+          updatedAt: new Date().toISOString(),
+          valueVersion,
+          value: valueChanged ? this.#seal(index, owner, current.id, valueVersion, next.value) : current.value,
+        };
+        return { ops: [{ op: 'put', secret }], result: toMetadata(secret) };
+      });
+    });
+  }
+
+  async get(user: string, name: string): Promise<SecretMetadata> {
+    return this.#run(async () => toMetadata(this.#find(user, name)));
+  }
+
+  async list(user: string): Promise<SecretMetadata[]> {
+    return this.#run(async () => {
+      const owner = this.#resolveUser(user);
+      return this.#state
+        .refresh()
+        .list(owner)
+        .sort((a, b) => compareCodePoints(a.name, b.name))
+        .map(toMetadata);
+    });
+  }
+
+  async delete(user: string, name: string): Promise<void> {
+    return this.#run(async () => {
+      const owner = this.#resolveUser(user);
+      throwIf(checkName(name));
+      await this.#state.mutate((index) => {
+        const current = index.get(owner, name);
+        if (current === undefined) throw new SecretNotFoundError(owner, name);
+        return { ops: [{ op: 'delete', user: owner, id: current.id }], result: undefined };
+      });
+    });
+  }
+
+  async readValue(user: string, name: string): Promise<SecretText> {
+    return this.#run(async () => {
+      const secret = this.#find(user, name);
+      const plaintext = this.#readCipher().open(secret.value, valueContext(secret.user, secret.id, secret.valueVersion));
+      if (plaintext === undefined) throw undecryptable(secret);
+      return new SecretText(plaintext);
+    });
+  }
+
+  async importBatch(user: string, inputs: readonly CreateSecretInput[]): Promise<SecretMetadata[]> {
+    return this.#run(async () => {
+      const owner = this.#resolveUser(user);
+      const batch = inputs.map((input, i) => validateCreate(input, `import item ${i + 1}: `));
+      checkBatchDuplicates(batch);
+      if (batch.length === 0) return [];
+      return this.#state.mutate((index) => {
+        batch.forEach((fields, i) => checkConflicts(index, owner, fields, undefined, `import item ${i + 1}: `));
+        const secrets = batch.map((fields) => this.#newSecret(index, owner, fields));
+        // One transaction, so a crash mid-write leaves a torn line that commits none of them.
+        const ops: Operation[] = secrets.map((secret) => ({ op: 'put', secret }));
+        return { ops, result: secrets.map(toMetadata) };
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held between calls (no open files, no lock, no timers); refuse further use.
+    this.#closed = true;
+  }
+
+  #find(user: string, name: string): StoredSecret {
+    const owner = this.#resolveUser(user);
+    throwIf(checkName(name));
+    const secret = this.#state.refresh().get(owner, name);
+    if (secret === undefined) throw new SecretNotFoundError(owner, name);
+    return secret;
+  }
+
+  #resolveUser(user: string): string {
+    throwIf(checkUser(user));
+    if (user !== ME) return user;
+    throwIf(checkUser(this.identity, 'identity'));
+    return this.identity;
+  }
+
+  #newSecret(index: SecretIndex, owner: string, fields: SecretFields): StoredSecret {
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    return {
+      id,
+      user: owner,
+      name: fields.name,
+      description: fields.description,
+      envName: fields.envName,
+      filePath: fields.filePath,
+      enabled: fields.enabled,
+      createdAt: now,
+      updatedAt: now,
+      valueVersion: 1,
+      value: this.#seal(index, owner, id, 1, fields.value),
+    };
+  }
+
+  #seal(index: SecretIndex, owner: string, id: string, valueVersion: number, value: SecretText): SealedValue {
+    return this.#writeCipher(index).seal(value.reveal(), valueContext(owner, id, valueVersion));
+  }
+
+  /** Constant-time check whether `secret` already holds `value`; false when it cannot be decrypted. */
+  #holdsValue(index: SecretIndex, secret: StoredSecret, value: SecretText): boolean {
+    const current = this.#writeCipher(index).open(secret.value, valueContext(secret.user, secret.id, secret.valueVersion));
+    return current !== undefined && new SecretText(current).equals(value);
+  }
+
+  /**
+   * The key for writing. A new key is only made for a store without secrets: if the key file went
+   * missing while secrets exist, a fresh key would silently make all of them unreadable.
+   */
+  #writeCipher(index: SecretIndex): ValueCipher {
+    if (this.#cipher !== undefined) return this.#cipher;
+    const key = index.size === 0 ? loadOrCreateKey(this.#layout.keyPath) : loadKey(this.#layout.keyPath);
+    if (key === undefined) throw missingKey(this.#layout);
+    this.#cipher = new ValueCipher(key);
+    return this.#cipher;
+  }
+
+  #readCipher(): ValueCipher {
+    if (this.#cipher !== undefined) return this.#cipher;
+    const key = loadKey(this.#layout.keyPath);
+    if (key === undefined) throw missingKey(this.#layout);
+    this.#cipher = new ValueCipher(key);
+    return this.#cipher;
+  }
+
+  /** Every failure leaves as a `SecretStoreError`; file-system errors name a path, never data. */
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new SecretStoreError('unavailable', 'the local secret store is closed', { retryable: false });
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw error;
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
+      throw new BackendUnavailableError(`the local store at ${this.storeDir} failed (${code})`, error);
+    }
+  }
+}
+
+function defaultIdentity(env: NodeJS.ProcessEnv): string {
+  if (env.COFFER_USER !== undefined && env.COFFER_USER !== '') return env.COFFER_USER;
+  try {
+    return os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): fall back to what the shell says, then the uid.
+    return env.USER || env.LOGNAME || `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/** Additional authenticated data: a ciphertext only opens on the record and version it was made for. */
+function valueContext(user: string, id: string, valueVersion: number): string {
+  return `coffer-local-value/v1\0${user}\0${id}\0${valueVersion}`;
+}
+
+function throwIf(violation: RuleViolation | undefined, prefix = ''): void {
+  if (violation !== undefined) throw new SecretValidationError(violation.field, `${prefix}${violation.message}`);
+}
+
+function validateCreate(input: CreateSecretInput, prefix: string): SecretFields {
+  const fields: SecretFields = {
+    name: input.name,
+    value: input.value,
+    description: input.description ?? '',
+    envName: input.envName ?? '',
+    filePath: input.filePath ?? '',
+    enabled: input.enabled ?? true,
+  };
+  throwIf(checkName(fields.name), prefix);
+  if (!(fields.value instanceof SecretText)) throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
+  throwIf(checkValue(fields.value.reveal()), prefix);
+  throwIf(checkEnvName(fields.envName), prefix);
+  throwIf(checkFilePath(fields.filePath), prefix);
+  throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  return fields;
+}
+
+function validatePatch(patch: UpdateSecretInput): void {
+  const given = [patch.value, patch.description, patch.envName, patch.filePath, patch.enabled].filter((v) => v !== undefined);
+  if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
+  if (patch.value !== undefined) {
+    if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
+    throwIf(checkValue(patch.value.reveal()));
+  }
+  if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
+  if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
+}
+
+/** Names, env names and file paths are unique per user; `selfId` is the secret being updated. */
+function checkConflicts(index: SecretIndex, owner: string, fields: Omit<SecretFields, 'value'>, selfId: string | undefined, prefix = ''): void {
+  if (selfId === undefined && index.get(owner, fields.name) !== undefined) {
+    throw new SecretConflictError(`${prefix}secret "${fields.name}" of user "${owner}" already exists`, 'name');
+  }
+  if (fields.envName !== '') {
+    const other = index.nameByEnvName(owner, fields.envName);
+    if (other !== undefined && other !== fields.name) {
+      throw new SecretConflictError(`${prefix}env_name "${fields.envName}" is already used by secret "${other}"`, 'env_name');
+    }
+  }
+  if (fields.filePath !== '') {
+    const other = index.nameByFilePath(owner, fields.filePath);
+    if (other !== undefined && other !== fields.name) {
+      throw new SecretConflictError(`${prefix}file_path "${fields.filePath}" is already used by secret "${other}"`, 'file_path');
+    }
+  }
+}
+
+function checkBatchDuplicates(batch: readonly SecretFields[]): void {
+  const names = new Set<string>();
+  const envNames = new Map<string, string>();
+  const filePaths = new Map<string, string>();
+  batch.forEach((fields, i) => {
+    const prefix = `import item ${i + 1}: `;
+    if (names.has(fields.name)) throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
+    names.add(fields.name);
+    const envOwner = envNames.get(fields.envName);
+    if (fields.envName !== '' && envOwner !== undefined) {
+      throw new SecretConflictError(`${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`, 'env_name');
+    }
+    if (fields.envName !== '') envNames.set(fields.envName, fields.name);
+    const fileOwner = filePaths.get(fields.filePath);
+    if (fields.filePath !== '' && fileOwner !== undefined) {
+      throw new SecretConflictError(`${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`, 'file_path');
+    }
+    if (fields.filePath !== '') filePaths.set(fields.filePath, fields.name);
+  });
+}
+
+function toMetadata(secret: StoredSecret): SecretMetadata {
+  return {
+    id: secret.id,
+    user: secret.user,
+    name: secret.name,
+    description: secret.description,
+    envName: secret.envName,
+    filePath: secret.filePath,
+    enabled: secret.enabled,
+    createdAt: secret.createdAt,
+    updatedAt: secret.updatedAt,
+    valueVersion: secret.valueVersion,
+  };
+}
+
+/** Orders by Unicode code point, not UTF-16 unit (they differ above U+FFFF). */
+export function compareCodePoints(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.codePointAt(i) ?? 0;
+    const cb = b.codePointAt(j) ?? 0;
+    if (ca !== cb) return ca - cb;
+    i += ca > 0xffff ? 2 : 1;
+    j += cb > 0xffff ? 2 : 1;
+  }
+  return a.length - i - (b.length - j);
+}
+
+function undecryptable(secret: StoredSecret): SecretStoreError {
+  return new SecretStoreError(
+    'unavailable',
+    `the value of secret "${secret.name}" of user "${secret.user}" cannot be decrypted: the store key does not match or the data is damaged`,
+    { retryable: false },
+  );
+}
+
+function missingKey(layout: StoreLayout): SecretStoreError {
+  return new SecretStoreError(
+    'unavailable',
+    `the store key ${layout.keyPath} is missing, so the stored values cannot be decrypted (restore it from a backup)`,
+    { retryable: false },
+  );
+}
