@@ -87,6 +87,8 @@ describe('MsgpackWriter', () => {
     expect(written((w) => w.writeString('é'.repeat(16))).slice(0, 4)).toBe('d920');
     expect(written((w) => w.writeString('日'.repeat(86))).slice(0, 6)).toBe('da0102');
     expect(written((w) => w.writeString('a日'.repeat(8))).slice(0, 4)).toBe('d920');
+    expect(written((w) => w.writeString('é'.repeat(40)))).toBe('d950' + 'c3a9'.repeat(40));
+    expect(written((w) => w.writeString('日'.repeat(300)))).toBe('da0384' + 'e697a5'.repeat(300));
   });
 
   it('writes bin, array, map and ext headers', () => {
@@ -138,7 +140,7 @@ describe('MsgpackReader', () => {
   });
 
   it('reads floats, strings, bins and containers', () => {
-    const r = new MsgpackReader(bytes('ca3fc00000 cb3ff8000000000000 a2c3a9 d90161 c4020102 92 82 c0 c3'));
+    const r = new MsgpackReader(bytes('ca3fc00000 cb3ff8000000000000 a2c3a9 d90161 c4020102 92 81 c0 c3'));
     expect(r.peekKind()).toBe('float');
     expect(r.readFloat()).toBe(1.5);
     expect(r.readFloat()).toBe(1.5);
@@ -148,7 +150,7 @@ describe('MsgpackReader', () => {
     expect(r.readArrayHeader()).toBe(2);
     expect(r.peekKind()).toBe('map');
     expect(() => r.readArrayHeader()).toThrow(MsgpackError);
-    expect(r.readMapHeader()).toBe(2);
+    expect(r.readMapHeader()).toBe(1);
     expect(r.readNil()).toBeNull();
     expect(r.readBool()).toBe(true);
     expect(r.remaining).toBe(0);

@@ -229,7 +229,11 @@ export function ctyTypeJson(type: CtyType): string {
       const parts = sortedAttrNames(attrs).map((n) => `${goJsonString(n)}:${ctyTypeJson(attrs[n]!)}`);
       const optional = (type as readonly unknown[])[2] as readonly string[] | undefined;
       const opt =
-        optional && optional.length > 0 ? `,[${sortKeys([...optional]).map(goJsonString).join(',')}]` : '';
+        optional && optional.length > 0
+          ? `,[${sortKeys([...optional])
+              .map(goJsonString)
+              .join(',')}]`
+          : '';
       json = `["object",{${parts.join(',')}}${opt}]`;
       break;
     }
@@ -1024,7 +1028,8 @@ export interface DecodeJsonOptions {
  * expected ("true"/"1", "false"/"0"), and a number or bool where a string is expected.
  */
 export function decodeJson(type: CtyType, json: string | Uint8Array, options: DecodeJsonOptions = {}): CtyValue {
-  const text = typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
+  const text =
+    typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
   if (text.length === 0) return null;
   let doc: JsonNode;
   try {
@@ -1124,7 +1129,8 @@ function fromJson(type: CtyType, node: JsonNode, path: Path, lenient: boolean): 
     case 'tuple': {
       if (!Array.isArray(node)) throw jsonMismatch(path, type, node);
       const etys = type[1];
-      if (node.length !== etys.length) throw path.error(`tuple of ${etys.length} elements is required, got ${node.length}`);
+      if (node.length !== etys.length)
+        throw path.error(`tuple of ${etys.length} elements is required, got ${node.length}`);
       const out: CtyValue[] = [];
       path.push(INDEX, 0);
       for (let i = 0; i < node.length; i++) {
@@ -1312,7 +1318,10 @@ function eq(type: CtyType, a: CtyValue | undefined, b: CtyValue | undefined): bo
         return numberKey(a) !== undefined && numberKey(a) === numberKey(b);
       case 'dynamic':
         return (
-          a instanceof CtyDynamic && b instanceof CtyDynamic && typesEqual(a.type, b.type) && eq(a.type, a.value, b.value)
+          a instanceof CtyDynamic &&
+          b instanceof CtyDynamic &&
+          typesEqual(a.type, b.type) &&
+          eq(a.type, a.value, b.value)
         );
       default:
         return false; // strings and bools: only identical values are equal

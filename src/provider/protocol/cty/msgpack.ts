@@ -421,10 +421,6 @@ export class MsgpackReader {
   private readBytesHeader(): number {
     const buf = this.buf;
     const b = buf[this.pos]!;
-    if (b >= 0xa0 && b <= 0xbf) {
-      this.pos++;
-      return b & 0x1f;
-    }
     let len: number;
     switch (b) {
       case 0xd9:
@@ -446,7 +442,9 @@ export class MsgpackReader {
         this.pos += 5;
         break;
       default:
-        throw new MsgpackError(`expected msgpack str or bin, got ${this.peekKind()}`);
+        if (b < 0xa0 || b > 0xbf) throw new MsgpackError(`expected msgpack str or bin, got ${this.peekKind()}`);
+        len = b & 0x1f;
+        this.pos++;
     }
     this.need(len);
     return len;
