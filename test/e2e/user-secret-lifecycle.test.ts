@@ -139,6 +139,24 @@ resource "coffer_user_secret" "github" {
     expect((await ws.plan()).code).toBe(0);
   });
 
+  test('a value changed out of band is written again at the next apply (metadata-only refresh)', async () => {
+    await store.update('me', 'github-token', { value: new SecretText('changed-elsewhere') });
+    const plan = await ws.plan();
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('coffer_user_secret.github will be updated in-place');
+    await ws.apply();
+    expect((await store.readValue('me', 'github-token')).reveal()).toBe('ghp-second-value');
+    expect((await ws.plan()).code).toBe(0);
+  });
+
+  test('a description changed out of band shows as drift and is reverted', async () => {
+    await store.update('me', 'github-token', { description: 'edited by hand' });
+    const refresh = await ws.ok(['plan', '-refresh-only', '-no-color', '-detailed-exitcode'], {}, [0, 2]);
+    expect(refresh.stdout).toContain('edited by hand');
+    await ws.apply();
+    expect((await store.get('me', 'github-token')).description).toBe('rotated by CI');
+  });
+
   test('destroy removes every managed secret', async () => {
     await ws.ok(['destroy', '-auto-approve', '-no-color', '-input=false']);
     expect(await store.list('me')).toEqual([]);

@@ -155,8 +155,10 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       audit('create', meta.name, 'success');
       return { state: metadataState(meta, config), private: seen(meta) };
     } catch (error) {
-      audit('create', config.name ?? '', 'failure');
       if (isSecretStoreError(error) && error.code === 'conflict' && error.field === 'name') {
+        const adopted = await this.adoptIdentical(config, plaintext, ctx);
+        if (adopted !== undefined) return adopted;
+        audit('create', config.name ?? '', 'failure');
         ctx.diagnostics.addError(
           'Secret already exists',
           `${error.message}. To manage it here, import it: an import block with id = "${config.user ?? 'me'}/${config.name}", or tofu import.`,
@@ -164,8 +166,38 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
         );
         return undefined;
       }
+      audit('create', config.name ?? '', 'failure');
       reportStoreError(ctx.diagnostics, 'Cannot create secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
       return undefined;
+    }
+  }
+
+  /**
+   * After an apply that was killed between writing a secret and saving state, the next apply
+   * finds the secret already there. When it is exactly what this configuration would create
+   * (same metadata, same value) it is the one we wrote: adopt it so a re-apply converges.
+   * Anything else is someone else's secret and stays an error.
+   */
+  private async adoptIdentical(config: State, plaintext: string, ctx: ResourceContext<CofferProviderData>): Promise<ResourceResult<Attrs> | undefined> {
+    const { store, audit } = ctx.provider;
+    const user = config.user ?? 'me';
+    const name = config.name as string;
+    try {
+      const meta = await store.get(user, name);
+      const sameMetadata =
+        meta.description === (config.description ?? '') &&
+        meta.envName === (config.env_name ?? '') &&
+        meta.filePath === (config.file_path ?? '') &&
+        meta.enabled === (config.enabled ?? true);
+      if (!sameMetadata) return undefined;
+      const stored = await store.readValue(user, name);
+      audit('read_value', name, 'success');
+      if (!stored.equals(new SecretText(plaintext))) return undefined;
+      ctx.log.info('adopted an identical secret left by an interrupted apply', { secret: name });
+      return { state: metadataState(meta, config), private: seen(meta) };
+    } catch (error) {
+      if (isSecretStoreError(error)) return undefined;
+      throw error;
     }
   }
 
