@@ -55,13 +55,15 @@ export async function serveProvider(options: ServeOptions): Promise<void> {
     exiting = true;
     log.debug('provider exiting', { reason, max_rss_kb: process.resourceUsage().maxRSS });
     const finish = (): void => {
-      server.forceShutdown();
       fs.rmSync(socketDir, { recursive: true, force: true });
       process.exit(0);
     };
+    // Let in-flight replies (the Shutdown answer itself) flush, but never keep tofu waiting
+    // for its 2 s kill timeout: a hanging backend or call is cut off after a second.
+    const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     const cleanup = options.onShutdown?.() ?? Promise.resolve();
-    // A backend that hangs on close must not keep tofu waiting for its 2 s kill timeout.
-    Promise.race([cleanup, new Promise((resolve) => setTimeout(resolve, 1000).unref())]).then(finish, finish);
+    const deadline = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    Promise.race([Promise.allSettled([drained, cleanup]), deadline]).then(finish, finish);
   };
 
   server.addService(serviceDefinition('tfplugin6.Provider'), wrapUnary(grpcJs, options.handlers, log));
