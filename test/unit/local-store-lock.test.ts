@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BackendUnavailableError } from '../../src/client/errors';
 import { LocalSecretStore } from '../../src/client/backends/local';
-import { FileLock } from '../../src/client/backends/local/file-lock';
+import { FileLock, UNVERIFIABLE_STALE_MS, type LockOwner } from '../../src/client/backends/local/file-lock';
 import { SecretText } from '../../src/client/secret-text';
 import { buildBundle, deadPid, makeTempDir, runChild } from './fixtures/local-store-helpers';
 
@@ -19,7 +20,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function plantLock(lockPath: string, owner: { pid: number; host?: string; token?: string }): void {
+function plantLock(lockPath: string, owner: Partial<LockOwner> & { pid: number }): void {
   fs.writeFileSync(lockPath, JSON.stringify({ host: os.hostname(), token: 'deadbeef', ...owner }));
 }
 
@@ -73,13 +74,74 @@ describe('FileLock', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
-  it('does not break a live holder’s lock, nor one from another host', async () => {
+  it('does not break a live holder’s lock, nor a recent one from another host', async () => {
     const lockPath = path.join(dir, 'lock');
     plantLock(lockPath, { pid: process.pid });
-    await expect(new FileLock(lockPath, { timeoutMs: 200 }).withLock(() => undefined)).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(new FileLock(lockPath, { timeoutMs: 200 }).withLock(() => undefined)).rejects.toBeInstanceOf(
+      BackendUnavailableError,
+    );
     plantLock(lockPath, { pid: await deadPid(), host: `not-${os.hostname()}` });
     await expect(new FileLock(lockPath, { timeoutMs: 200 }).withLock(() => undefined)).rejects.toThrow(/timed out/);
     expect(fs.existsSync(lockPath)).toBe(true);
+  });
+
+  it('breaks a lock from another host once it is far older than any critical section', async () => {
+    const lockPath = path.join(dir, 'lock');
+    plantLock(lockPath, { pid: process.pid, host: `not-${os.hostname()}` });
+    const old = (Date.now() - UNVERIFIABLE_STALE_MS - 5000) / 1000;
+    fs.utimesSync(lockPath, old, old);
+    await new FileLock(lockPath, { timeoutMs: 2000 }).withLock(() => undefined);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  const linux = fs.existsSync('/proc/self/stat') ? it : it.skip;
+
+  linux('breaks a lock whose pid was reused by a later process (a restarted container)', async () => {
+    const lockPath = path.join(dir, 'lock');
+    // Our own pid is alive, but not the process that took this lock: its start time differs.
+    plantLock(lockPath, { pid: process.pid, start: '1' });
+    await new FileLock(lockPath, { timeoutMs: 2000 }).withLock(() => undefined);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  linux('breaks a lock whose holder is a zombie its parent has not reaped yet', async () => {
+    const lockPath = path.join(dir, 'lock');
+    // The background job exits after its parent has exec'd `sleep`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))),
+      );
+      for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain(') Z ');
+      plantLock(lockPath, { pid });
+      await new FileLock(lockPath, { timeoutMs: 2000 }).withLock(() => undefined);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  linux('breaks a lock taken before a reboot', async () => {
+    const lockPath = path.join(dir, 'lock');
+    plantLock(lockPath, { pid: process.pid, boot: '00000000-0000-0000-0000-000000000000' });
+    await new FileLock(lockPath, { timeoutMs: 2000 }).withLock(() => undefined);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  linux('records boot id and start time, so a live holder is recognised as alive', async () => {
+    const lockPath = path.join(dir, 'lock');
+    const holder = new FileLock(lockPath, { timeoutMs: 1000 });
+    await holder.withLock(() => {
+      const owner = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as Record<string, unknown>;
+      expect(owner).toMatchObject({ pid: process.pid, host: os.hostname() });
+      expect(typeof owner.boot).toBe('string');
+      expect(owner.start).toMatch(/^\d+$/);
+      expect(new FileLock(lockPath, { timeoutMs: 1000 }).tryAcquire()).toBe(false);
+      expect(fs.existsSync(lockPath)).toBe(true);
+    });
   });
 
   it('excludes processes from each other, including while they break a stale lock of a crashed holder', async () => {
@@ -100,7 +162,9 @@ describe('FileLock', () => {
       const results = await Promise.all(runs.map((r) => r.exited));
       expect(results.map((r) => [r.code, r.stderr])).toEqual([0, 0, 0, 0].map((code) => [code, '']));
       expect(Number(fs.readFileSync(counter, 'utf8'))).toBe(3 * perProcess + crashAt + 1);
-      expect(fs.existsSync(lockPath)).toBe(false);
+      // If the crasher was the last to run, its stale lock is still there; it must be breakable.
+      await new FileLock(lockPath, { timeoutMs: 2000 }).withLock(() => undefined);
+      expect(fs.readdirSync(dir).sort()).toEqual(['counter']);
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true });
     }

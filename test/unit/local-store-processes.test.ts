@@ -114,7 +114,11 @@ it('keeps every acknowledged write when a writer is killed with SIGKILL mid-stre
     expect(listed.size - acknowledged.length).toBeLessThanOrEqual(round + 1);
 
     // The next write works: a stale lock is broken and a torn tail is cut.
-    await store.create('me', { name: `after-${round}`, value: new SecretText(valueFor(`after-${round}`)), envName: `AFTER_${round}` });
+    await store.create('me', {
+      name: `after-${round}`,
+      value: new SecretText(valueFor(`after-${round}`)),
+      envName: `AFTER_${round}`,
+    });
     acknowledged.push(`after-${round}`);
     const bytes = fs.readFileSync(journalPath(home));
     expect(scanLines(bytes, 0).validEnd).toBe(bytes.length);

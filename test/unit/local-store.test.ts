@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SecretConflictError, SecretNotFoundError, SecretStoreError, SecretValidationError } from '../../src/client/errors';
+import {
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretStoreError,
+  SecretValidationError,
+} from '../../src/client/errors';
 import { LocalSecretStore, resolveCofferHome, type LocalSecretStoreOptions } from '../../src/client/backends/local';
 import { decodeLine, encodeLine, scanLines } from '../../src/client/backends/local/journal';
 import { SecretText } from '../../src/client/secret-text';
@@ -86,7 +91,12 @@ describe('LocalSecretStore CRUD', () => {
   it('creates, gets, lists, updates, reads and deletes', async () => {
     const store = open(newHome());
     const before = Date.now();
-    const created = await store.create('me', { name: 'db', value: text('s3cret'), envName: 'DB_PASSWORD', description: 'db pw' });
+    const created = await store.create('me', {
+      name: 'db',
+      value: text('s3cret'),
+      envName: 'DB_PASSWORD',
+      description: 'db pw',
+    });
     expect(created).toMatchObject({
       user: 'alice',
       name: 'db',
@@ -157,7 +167,13 @@ describe('LocalSecretStore CRUD', () => {
     await new Promise((r) => setTimeout(r, 5));
 
     const described = await store.update('me', 'tok', { description: 'new' });
-    expect(described).toMatchObject({ description: 'new', envName: 'TOK', filePath: '~/.tok', enabled: true, valueVersion: 1 });
+    expect(described).toMatchObject({
+      description: 'new',
+      envName: 'TOK',
+      filePath: '~/.tok',
+      enabled: true,
+      valueVersion: 1,
+    });
     expect(described.id).toBe(created.id);
     expect(described.createdAt).toBe(created.createdAt);
     expect(described.updatedAt > created.updatedAt).toBe(true);
@@ -234,16 +250,25 @@ describe('validation and conflicts', () => {
     await store.create('me', { name: 'one', value: text('v'), envName: 'ONE', filePath: '~/.one' });
     const before = fileState(store.storeDir);
 
-    const name = await rejection(store.create('me', { name: 'one', value: text('v'), envName: 'OTHER' }), SecretConflictError);
+    const name = await rejection(
+      store.create('me', { name: 'one', value: text('v'), envName: 'OTHER' }),
+      SecretConflictError,
+    );
     expect(name.field).toBe('name');
     expect(name.message).toContain('"one"');
 
-    const env = await rejection(store.create('me', { name: 'two', value: text('v'), envName: 'ONE' }), SecretConflictError);
+    const env = await rejection(
+      store.create('me', { name: 'two', value: text('v'), envName: 'ONE' }),
+      SecretConflictError,
+    );
     expect(env.field).toBe('env_name');
     expect(env.message).toContain('"one"');
     expect(env.message).toContain('env_name');
 
-    const file = await rejection(store.create('me', { name: 'two', value: text('v'), filePath: '~/.one' }), SecretConflictError);
+    const file = await rejection(
+      store.create('me', { name: 'two', value: text('v'), filePath: '~/.one' }),
+      SecretConflictError,
+    );
     expect(file.field).toBe('file_path');
     expect(file.message).toContain('"one"');
     expect(fileState(store.storeDir)).toEqual(before);
@@ -302,9 +327,30 @@ describe('importBatch', () => {
     ['name', 'an existing name', [{ name: 'pre', envName: 'N1' }]],
     ['env_name', 'an existing env_name', [{ name: 'n1', envName: 'PRE' }]],
     ['file_path', 'an existing file_path', [{ name: 'n1', filePath: '~/.pre' }]],
-    ['name', 'a duplicate name in the batch', [{ name: 'n1', envName: 'N1' }, { name: 'n1', envName: 'N2' }]],
-    ['env_name', 'a duplicate env_name in the batch', [{ name: 'n1', envName: 'N1' }, { name: 'n2', envName: 'N1' }]],
-    ['file_path', 'a duplicate file_path in the batch', [{ name: 'n1', filePath: '/f' }, { name: 'n2', filePath: '/f' }]],
+    [
+      'name',
+      'a duplicate name in the batch',
+      [
+        { name: 'n1', envName: 'N1' },
+        { name: 'n1', envName: 'N2' },
+      ],
+    ],
+    [
+      'env_name',
+      'a duplicate env_name in the batch',
+      [
+        { name: 'n1', envName: 'N1' },
+        { name: 'n2', envName: 'N1' },
+      ],
+    ],
+    [
+      'file_path',
+      'a duplicate file_path in the batch',
+      [
+        { name: 'n1', filePath: '/f' },
+        { name: 'n2', filePath: '/f' },
+      ],
+    ],
   ])('writes nothing when %s conflicts (%s)', async (field, _label, conflicting) => {
     const store = open(newHome());
     await store.create('me', { name: 'pre', value: text('v'), envName: 'PRE', filePath: '~/.pre' });
@@ -380,7 +426,10 @@ describe('encryption at rest', () => {
       .toString('utf8')
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => decodeLine(Buffer.from(l, 'utf8')) as { t: string; ops?: { secret: { name: string; value: unknown } }[] });
+      .map(
+        (l) =>
+          decodeLine(Buffer.from(l, 'utf8')) as { t: string; ops?: { secret: { name: string; value: unknown } }[] },
+      );
     const sealedOfA = records.find((r) => r.ops?.[0]?.secret.name === 'a')?.ops?.[0]?.secret.value;
     const putB = records.find((r) => r.ops?.[0]?.secret.name === 'b')?.ops?.[0];
     expect(sealedOfA).toBeDefined();
@@ -407,7 +456,10 @@ describe('encryption at rest', () => {
     expect(`${wrongKey.message} ${wrongKey.stack ?? ''} ${JSON.stringify(wrongKey)}`).not.toContain('CANARY');
 
     fs.unlinkSync(keyPath);
-    const missing = await rejection(open(home).create('me', { name: 'b', value: text('v'), envName: 'B' }), SecretStoreError);
+    const missing = await rejection(
+      open(home).create('me', { name: 'b', value: text('v'), envName: 'B' }),
+      SecretStoreError,
+    );
     expect(missing.code).toBe('unavailable');
     expect(missing.message).toContain('key');
     expect(fs.existsSync(keyPath)).toBe(false);
@@ -437,7 +489,10 @@ describe('sharing one directory', () => {
     expect((await a.get('me', 'x')).valueVersion).toBe(2);
     // b's cached view must not let it create a duplicate a just made.
     await a.create('me', { name: 'y', value: text('v'), envName: 'Y' });
-    const conflict = await rejection(b.create('me', { name: 'z', value: text('v'), envName: 'Y' }), SecretConflictError);
+    const conflict = await rejection(
+      b.create('me', { name: 'z', value: text('v'), envName: 'Y' }),
+      SecretConflictError,
+    );
     expect(conflict.field).toBe('env_name');
     await b.delete('me', 'y');
     await rejection(a.get('me', 'y'), SecretNotFoundError);
@@ -447,7 +502,9 @@ describe('sharing one directory', () => {
     const home = newHome();
     const store = open(home);
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) => store.create('me', { name: `n${i % 10}`, value: text(`${i}`), envName: `E${i}` })),
+      Array.from({ length: 50 }, (_, i) =>
+        store.create('me', { name: `n${i % 10}`, value: text(`${i}`), envName: `E${i}` }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof SecretConflictError)).toHaveLength(40);
@@ -478,7 +535,8 @@ describe('journal', () => {
   it('ignores a torn last line and cuts it off on the next write', async () => {
     const home = newHome();
     const store = open(home);
-    for (const name of ['a', 'b', 'c']) await store.create('me', { name, value: text(`v-${name}`), envName: name.toUpperCase() });
+    for (const name of ['a', 'b', 'c'])
+      await store.create('me', { name, value: text(`v-${name}`), envName: name.toUpperCase() });
     const journal = journalOf(store);
     const intact = fs.readFileSync(journal);
     // Half of a real record, as left by a writer killed mid-write; longer than the next record,
@@ -522,7 +580,8 @@ describe('journal', () => {
   it('refuses to write over damage in the middle of the journal', async () => {
     const home = newHome();
     const store = open(home);
-    for (const name of ['a', 'b', 'c']) await store.create('me', { name, value: text('v'), envName: name.toUpperCase() });
+    for (const name of ['a', 'b', 'c'])
+      await store.create('me', { name, value: text('v'), envName: name.toUpperCase() });
     const journal = journalOf(store);
     const bytes = fs.readFileSync(journal);
     const secondRecord = bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 1;

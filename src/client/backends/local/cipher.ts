@@ -38,7 +38,8 @@ export function loadOrCreateKey(keyPath: string): Buffer {
     unlinkQuietly(temp);
   }
   const key = loadKey(keyPath);
-  if (key === undefined) throw new SecretStoreError('unavailable', `the store key ${keyPath} vanished while it was being created`);
+  if (key === undefined)
+    throw new SecretStoreError('unavailable', `the store key ${keyPath} vanished while it was being created`);
   return key;
 }
 
@@ -49,13 +50,19 @@ export function loadKey(keyPath: string): Buffer | undefined {
     key = fs.readFileSync(keyPath);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
-    throw new SecretStoreError('unavailable', `cannot read the store key ${keyPath}: ${errnoCode(error) ?? 'error'}`, { cause: error });
+    throw new SecretStoreError('unavailable', `cannot read the store key ${keyPath}: ${errnoCode(error) ?? 'error'}`, {
+      cause: error,
+    });
   }
   if (key.length !== KEY_BYTES) {
     key.fill(0);
-    throw new SecretStoreError('unavailable', `the store key ${keyPath} is damaged: it must be exactly ${KEY_BYTES} bytes`, {
-      retryable: false,
-    });
+    throw new SecretStoreError(
+      'unavailable',
+      `the store key ${keyPath} is damaged: it must be exactly ${KEY_BYTES} bytes`,
+      {
+        retryable: false,
+      },
+    );
   }
   return key;
 }

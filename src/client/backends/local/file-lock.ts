@@ -9,6 +9,10 @@ export interface LockOwner {
   readonly pid: number;
   readonly host: string;
   readonly token: string;
+  /** Linux: the kernel's boot id, so a lock from before a reboot is known to be stale. */
+  readonly boot?: string;
+  /** Linux: the holder's start time (clock ticks since boot), so a reused pid is not taken for the holder. */
+  readonly start?: string;
 }
 
 export interface FileLockOptions {
@@ -17,20 +21,32 @@ export interface FileLockOptions {
 }
 
 const MAX_BREAK_CLAIMS = 16;
+/** Claims to break a stale lock are named `<lock>.break.<id>.<n>`. */
+export const BREAK_CLAIM_INFIX = '.break.';
+const BOOT_ID = readBootId();
+
+/**
+ * A holder whose liveness cannot be checked (another host, e.g. a restarted container with a new
+ * hostname) counts as gone once its lock is this old. Critical sections take milliseconds, so a
+ * live holder never gets near it.
+ */
+export const UNVERIFIABLE_STALE_MS = 60_000;
 
 /**
  * An exclusive lock between processes, held as a file that names its holder's pid.
  *
  * - The lock file appears atomically with its content (written to a temp file, then hard-linked
  *   into place; `link` fails with EEXIST while the lock is held), so a reader never sees it empty.
- * - A lock whose holder is dead (same host, `kill(pid, 0)` fails with ESRCH) is stale. Breaking it
+ * - A lock whose holder is dead is stale: same host and `kill(pid, 0)` fails with ESRCH, or (Linux)
+ *   the pid now belongs to a process started later, or the lock predates a reboot. Breaking it
  *   takes a claim file named after the stale lock's token, created the same atomic way: only one
  *   live process can hold the claim for a given token, and while it does nobody else can remove
  *   the lock file, so its check "the lock still has that token" cannot go stale before its unlink.
  *   Without the claim, two breakers could both see the stale lock and the slower one would delete
  *   the fresh lock the faster one had just taken. A claim left by a dead breaker is skipped by
  *   trying the next numbered claim.
- * - Locks of other hosts are never broken, because their pids cannot be checked from here.
+ * - Locks of other hosts cannot be checked from here; they count as stale only once they are older
+ *   than UNVERIFIABLE_STALE_MS (far longer than any critical section).
  *
  * Callers run their critical section synchronously (`withLock(fn)` with a synchronous `fn`), so
  * the lock is never held across an await and contention inside one process cannot deadlock.
@@ -72,7 +88,7 @@ export class FileLock {
   /** One attempt: takes the lock, or breaks it when its holder is dead, or returns false. */
   tryAcquire(): boolean {
     if (this.#heldToken !== undefined) throw new Error(`lock ${this.#path} is already held by this object`);
-    const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(16).toString('hex') };
+    const owner = newOwner();
     if (createAtomically(this.#path, owner)) {
       this.#heldToken = owner.token;
       return true;
@@ -80,7 +96,7 @@ export class FileLock {
     const current = inspect(this.#path);
     // The holder released it between our attempt and the read: try again right away next time.
     if (current === undefined) return false;
-    if (current.owner !== undefined && !isDead(current.owner)) return false;
+    if (!isGone(current)) return false;
     this.#breakStale(current.id);
     return false;
   }
@@ -98,10 +114,9 @@ export class FileLock {
     const claims: string[] = [];
     try {
       for (let attempt = 1; attempt <= MAX_BREAK_CLAIMS; attempt++) {
-        const claim = `${this.#path}.break.${staleId}.${attempt}`;
+        const claim = `${this.#path}${BREAK_CLAIM_INFIX}${staleId}.${attempt}`;
         claims.push(claim);
-        const me: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(16).toString('hex') };
-        if (createAtomically(claim, me)) {
+        if (createAtomically(claim, newOwner())) {
           try {
             // Holding the claim for this token, nobody else removes the lock file, so the check
             // and the unlink below see the same file.
@@ -114,7 +129,7 @@ export class FileLock {
         const breaker = inspect(claim);
         if (breaker === undefined) return; // That breaker just finished.
         // Someone is breaking it right now; retry later. Otherwise that breaker died: next claim.
-        if (breaker.owner !== undefined && !isDead(breaker.owner)) return;
+        if (!isGone(breaker)) return;
       }
     } finally {
       // Claims of dead breakers for this token are useless once the stale lock is gone.
@@ -127,7 +142,13 @@ export class FileLock {
 
 function isDeadClaim(claim: string): boolean {
   const state = inspect(claim);
-  return state !== undefined && (state.owner === undefined || isDead(state.owner));
+  return state !== undefined && isGone(state);
+}
+
+function newOwner(): LockOwner {
+  const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(16).toString('hex') };
+  const start = processStat(process.pid)?.start;
+  return { ...owner, ...(BOOT_ID === undefined ? {} : { boot: BOOT_ID }), ...(start === undefined ? {} : { start }) };
 }
 
 /** Writes `owner` to a temp file and links it to `target`; false when `target` exists. */
@@ -152,6 +173,7 @@ interface LockState {
   readonly id: string;
   /** Undefined for a file that cannot be parsed. */
   readonly owner: LockOwner | undefined;
+  readonly ageMs: number;
 }
 
 /**
@@ -162,10 +184,13 @@ interface LockState {
 function inspect(file: string): LockState | undefined {
   let text: string;
   let ino: number;
+  let ageMs: number;
   try {
     const fd = fs.openSync(file, 'r');
     try {
-      ino = fs.fstatSync(fd).ino;
+      const stat = fs.fstatSync(fd);
+      ino = stat.ino;
+      ageMs = Date.now() - stat.mtimeMs;
       text = fs.readFileSync(fd, 'utf8');
     } finally {
       fs.closeSync(fd);
@@ -175,7 +200,7 @@ function inspect(file: string): LockState | undefined {
     throw error;
   }
   const owner = parseOwner(text);
-  return owner === undefined ? { id: `i${ino}`, owner } : { id: owner.token, owner };
+  return owner === undefined ? { id: `i${ino}`, owner, ageMs } : { id: owner.token, owner, ageMs };
 }
 
 /** Reads a lock or claim file; undefined when it does not exist or cannot be understood. */
@@ -194,25 +219,70 @@ function parseOwner(text: string): LockOwner | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { pid, host, token } = parsed as Record<string, unknown>;
+    const { pid, host, token, boot, start } = parsed as Record<string, unknown>;
     if (typeof pid !== 'number' || typeof host !== 'string' || typeof token !== 'string') return undefined;
     if (!/^[0-9a-f]{1,64}$/.test(token)) return undefined;
-    return { pid, host, token };
+    return {
+      pid,
+      host,
+      token,
+      ...(typeof boot === 'string' ? { boot } : {}),
+      ...(typeof start === 'string' ? { start } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
-/** True only when we can tell for sure that the holder is gone. */
-function isDead(owner: LockOwner): boolean {
-  if (owner.host !== os.hostname()) return false;
-  if (owner.pid === process.pid) return false;
+/**
+ * True when the holder is certainly gone. A lock file that cannot be parsed is gone: lock files
+ * appear complete, so only a machine crash before the data reached the disk leaves one like that.
+ */
+function isGone(state: LockState): boolean {
+  if (state.owner === undefined) return true;
+  const verdict = state.owner.host === os.hostname() ? localLiveness(state.owner) : 'unknown';
+  if (verdict !== 'unknown') return verdict === 'dead';
+  return state.ageMs > UNVERIFIABLE_STALE_MS;
+}
+
+/** Whether a process of this host still runs, telling a reused pid from the holder where we can. */
+function localLiveness(owner: LockOwner): 'alive' | 'dead' | 'unknown' {
+  if (owner.boot !== undefined && BOOT_ID !== undefined && owner.boot !== BOOT_ID) return 'dead';
+  if (owner.pid !== process.pid) {
+    try {
+      process.kill(owner.pid, 0);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ESRCH') return 'dead';
+      // EPERM: it exists but belongs to someone else.
+      if (code !== 'EPERM') return 'unknown';
+    }
+  }
+  const stat = processStat(owner.pid);
+  // A zombie has exited; only its parent has not collected it yet.
+  if (stat?.state === 'Z' || stat?.state === 'X') return 'dead';
+  if (owner.start !== undefined && stat !== undefined && owner.start !== stat.start) return 'dead';
+  return 'alive';
+}
+
+/** Fields 3 (state) and 22 (start time since boot) of /proc/<pid>/stat; undefined without procfs. */
+function processStat(pid: number): { state: string; start: string } | undefined {
   try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return errnoCode(error) === 'ESRCH';
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, start] = [fields[0], fields[19]];
+    return state === undefined || start === undefined ? undefined : { state, start };
+  } catch {
+    return undefined;
+  }
+}
+
+function readBootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

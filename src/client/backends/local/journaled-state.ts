@@ -1,10 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SecretStoreError } from '../../errors';
-import { FileLock } from './file-lock';
+import { BREAK_CLAIM_INFIX, FileLock } from './file-lock';
 import { appendLine, encodeLine, readTail, truncateTo, type TailRead } from './journal';
-import { ensurePrivateDir, errnoCode, fsyncDir, JOURNAL_PREFIX, TEMP_SUFFIX, unlinkQuietly, writeFileDurably, type StoreLayout } from './paths';
-import { FORMAT_VERSION, parseJournalHeader, parseTransaction, RecordFormatError, type JournalHeader, type Operation, type Transaction } from './records';
+import {
+  ensurePrivateDir,
+  errnoCode,
+  fsyncDir,
+  JOURNAL_PREFIX,
+  TEMP_SUFFIX,
+  unlinkQuietly,
+  writeFileDurably,
+  type StoreLayout,
+} from './paths';
+import {
+  FORMAT_VERSION,
+  parseJournalHeader,
+  parseTransaction,
+  RecordFormatError,
+  type JournalHeader,
+  type Operation,
+  type Transaction,
+} from './records';
 import { SecretIndex } from './secret-index';
 import { readSnapshot, readSnapshotGeneration, writeSnapshot } from './snapshot';
 
@@ -108,7 +125,7 @@ export class JournaledState {
       const snapshot = this.#readSnapshot();
       const generation = snapshot?.generation ?? 0;
       const tail = readTail(this.#layout.journalPath(generation), 0);
-      if (tail === undefined && readSnapshotGeneration(this.#layout.snapshotPath) !== generation) {
+      if (tail === undefined && this.#snapshotGeneration() !== generation) {
         continue; // Compacted while we were reading: read the new snapshot.
       }
       this.#generation = generation;
@@ -120,12 +137,23 @@ export class JournaledState {
       if (tail !== undefined) this.#consume(tail);
       return;
     }
-    throw new SecretStoreError('unavailable', `the local store at ${this.#layout.dir} kept changing while it was being read`);
+    throw new SecretStoreError(
+      'unavailable',
+      `the local store at ${this.#layout.dir} kept changing while it was being read`,
+    );
   }
 
   #readSnapshot(): ReturnType<typeof readSnapshot> {
     try {
       return readSnapshot(this.#layout.snapshotPath);
+    } catch (error) {
+      throw this.#corrupt(error);
+    }
+  }
+
+  #snapshotGeneration(): number {
+    try {
+      return readSnapshotGeneration(this.#layout.snapshotPath);
     } catch (error) {
       throw this.#corrupt(error);
     }
@@ -157,13 +185,9 @@ export class JournaledState {
   /** Under the lock: make the in-memory state exact and the journal ready for an append. */
   #catchUpUnderLock(): void {
     this.refresh();
-    let snapshotGeneration: number;
-    try {
-      snapshotGeneration = readSnapshotGeneration(this.#layout.snapshotPath);
-    } catch (error) {
-      throw this.#corrupt(error);
-    }
-    if (snapshotGeneration !== this.#generation) this.#reload();
+    // Exact check that no compaction happened that our journal read could not reveal (a
+    // compactor that died before deleting the old journal).
+    if (this.#snapshotGeneration() !== this.#generation) this.#reload();
     if (this.#cleanedGeneration !== this.#generation) {
       this.#removeStaleFiles();
       this.#cleanedGeneration = this.#generation;
@@ -256,6 +280,7 @@ export class JournaledState {
     }
     let removed = false;
     const now = Date.now();
+    const claimPrefix = `${path.basename(this.#layout.lockPath)}${BREAK_CLAIM_INFIX}`;
     for (const name of names) {
       const file = path.join(this.#layout.dir, name);
       if (name.startsWith(JOURNAL_PREFIX) && /^\d+$/.test(name.slice(JOURNAL_PREFIX.length))) {
@@ -263,9 +288,11 @@ export class JournaledState {
           unlinkQuietly(file);
           removed = true;
         }
-      } else if (name.endsWith(TEMP_SUFFIX)) {
+      } else if (name.endsWith(TEMP_SUFFIX) || name.startsWith(claimPrefix)) {
         // Snapshot temps are only written under the lock we hold, so any that exist are orphans.
-        const orphan = name.startsWith(`${path.basename(this.#layout.snapshotPath)}.`) || isOlderThan(file, now - ABANDONED_TEMP_MS);
+        // Others (key and lock temps, lock-break claims) live for microseconds when all is well.
+        const orphan =
+          name.startsWith(`${path.basename(this.#layout.snapshotPath)}.`) || isOlderThan(file, now - ABANDONED_TEMP_MS);
         if (orphan) {
           unlinkQuietly(file);
           removed = true;
@@ -278,9 +305,13 @@ export class JournaledState {
   /** Turns a format error into a store error; other errors (I/O) pass through unchanged. */
   #corrupt(error: unknown): unknown {
     if (!(error instanceof RecordFormatError)) return error;
-    return new SecretStoreError('unavailable', `the local store at ${this.#layout.dir} cannot be read: ${error.message}`, {
-      retryable: false,
-    });
+    return new SecretStoreError(
+      'unavailable',
+      `the local store at ${this.#layout.dir} cannot be read: ${error.message}`,
+      {
+        retryable: false,
+      },
+    );
   }
 }
 

@@ -105,7 +105,6 @@ export class LocalSecretStore implements SecretStore {
         if (current === undefined) throw new SecretNotFoundError(owner, name);
         const next = {
           name,
-          value: patch.value ?? new SecretText(''),
           description: patch.description ?? current.description,
           envName: patch.envName ?? current.envName,
           filePath: patch.filePath ?? current.filePath,
@@ -113,13 +112,16 @@ export class LocalSecretStore implements SecretStore {
         };
         throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
         checkConflicts(index, owner, next, current.id);
-        const valueChanged = patch.value !== undefined && !this.#holdsValue(index, current, patch.value);
+        // Writing the value a secret already holds is not a value change.
+        const newValue =
+          patch.value !== undefined && !this.#holdsValue(index, current, patch.value) ? patch.value : undefined;
+        const valueChanged = newValue !== undefined;
         const metadataChanged =
           next.description !== current.description ||
           next.envName !== current.envName ||
           next.filePath !== current.filePath ||
           next.enabled !== current.enabled;
-        // Writing what is already there is not a change: no new version, no new timestamp.
+        // Nothing changes: no new version, no new timestamp, nothing written.
         if (!valueChanged && !metadataChanged) return { ops: [], result: toMetadata(current) };
         const valueVersion = valueChanged ? current.valueVersion + 1 : current.valueVersion;
         const secret: StoredSecret = {
@@ -130,7 +132,7 @@ export class LocalSecretStore implements SecretStore {
           enabled: next.enabled,
           updatedAt: new Date().toISOString(),
           valueVersion,
-          value: valueChanged ? this.#seal(index, owner, current.id, valueVersion, next.value) : current.value,
+          value: newValue !== undefined ? this.#seal(index, owner, current.id, valueVersion, newValue) : current.value,
         };
         return { ops: [{ op: 'put', secret }], result: toMetadata(secret) };
       });
@@ -167,7 +169,10 @@ export class LocalSecretStore implements SecretStore {
   async readValue(user: string, name: string): Promise<SecretText> {
     return this.#run(async () => {
       const secret = this.#find(user, name);
-      const plaintext = this.#readCipher().open(secret.value, valueContext(secret.user, secret.id, secret.valueVersion));
+      const plaintext = this.#readCipher().open(
+        secret.value,
+        valueContext(secret.user, secret.id, secret.valueVersion),
+      );
       if (plaintext === undefined) throw undecryptable(secret);
       return new SecretText(plaintext);
     });
@@ -233,7 +238,10 @@ export class LocalSecretStore implements SecretStore {
 
   /** Constant-time check whether `secret` already holds `value`; false when it cannot be decrypted. */
   #holdsValue(index: SecretIndex, secret: StoredSecret, value: SecretText): boolean {
-    const current = this.#writeCipher(index).open(secret.value, valueContext(secret.user, secret.id, secret.valueVersion));
+    const current = this.#writeCipher(index).open(
+      secret.value,
+      valueContext(secret.user, secret.id, secret.valueVersion),
+    );
     return current !== undefined && new SecretText(current).equals(value);
   }
 
@@ -259,7 +267,8 @@ export class LocalSecretStore implements SecretStore {
 
   /** Every failure leaves as a `SecretStoreError`; file-system errors name a path, never data. */
   async #run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new SecretStoreError('unavailable', 'the local secret store is closed', { retryable: false });
+    if (this.#closed)
+      throw new SecretStoreError('unavailable', 'the local secret store is closed', { retryable: false });
     try {
       return await operation();
     } catch (error) {
@@ -299,7 +308,8 @@ function validateCreate(input: CreateSecretInput, prefix: string): SecretFields 
     enabled: input.enabled ?? true,
   };
   throwIf(checkName(fields.name), prefix);
-  if (!(fields.value instanceof SecretText)) throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
+  if (!(fields.value instanceof SecretText))
+    throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
   throwIf(checkValue(fields.value.reveal()), prefix);
   throwIf(checkEnvName(fields.envName), prefix);
   throwIf(checkFilePath(fields.filePath), prefix);
@@ -308,7 +318,9 @@ function validateCreate(input: CreateSecretInput, prefix: string): SecretFields 
 }
 
 function validatePatch(patch: UpdateSecretInput): void {
-  const given = [patch.value, patch.description, patch.envName, patch.filePath, patch.enabled].filter((v) => v !== undefined);
+  const given = [patch.value, patch.description, patch.envName, patch.filePath, patch.enabled].filter(
+    (v) => v !== undefined,
+  );
   if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
   if (patch.value !== undefined) {
     if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
@@ -319,20 +331,32 @@ function validatePatch(patch: UpdateSecretInput): void {
 }
 
 /** Names, env names and file paths are unique per user; `selfId` is the secret being updated. */
-function checkConflicts(index: SecretIndex, owner: string, fields: Omit<SecretFields, 'value'>, selfId: string | undefined, prefix = ''): void {
+function checkConflicts(
+  index: SecretIndex,
+  owner: string,
+  fields: Omit<SecretFields, 'value'>,
+  selfId: string | undefined,
+  prefix = '',
+): void {
   if (selfId === undefined && index.get(owner, fields.name) !== undefined) {
     throw new SecretConflictError(`${prefix}secret "${fields.name}" of user "${owner}" already exists`, 'name');
   }
   if (fields.envName !== '') {
     const other = index.nameByEnvName(owner, fields.envName);
     if (other !== undefined && other !== fields.name) {
-      throw new SecretConflictError(`${prefix}env_name "${fields.envName}" is already used by secret "${other}"`, 'env_name');
+      throw new SecretConflictError(
+        `${prefix}env_name "${fields.envName}" is already used by secret "${other}"`,
+        'env_name',
+      );
     }
   }
   if (fields.filePath !== '') {
     const other = index.nameByFilePath(owner, fields.filePath);
     if (other !== undefined && other !== fields.name) {
-      throw new SecretConflictError(`${prefix}file_path "${fields.filePath}" is already used by secret "${other}"`, 'file_path');
+      throw new SecretConflictError(
+        `${prefix}file_path "${fields.filePath}" is already used by secret "${other}"`,
+        'file_path',
+      );
     }
   }
 }
@@ -343,16 +367,23 @@ function checkBatchDuplicates(batch: readonly SecretFields[]): void {
   const filePaths = new Map<string, string>();
   batch.forEach((fields, i) => {
     const prefix = `import item ${i + 1}: `;
-    if (names.has(fields.name)) throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
+    if (names.has(fields.name))
+      throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
     names.add(fields.name);
     const envOwner = envNames.get(fields.envName);
     if (fields.envName !== '' && envOwner !== undefined) {
-      throw new SecretConflictError(`${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`, 'env_name');
+      throw new SecretConflictError(
+        `${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`,
+        'env_name',
+      );
     }
     if (fields.envName !== '') envNames.set(fields.envName, fields.name);
     const fileOwner = filePaths.get(fields.filePath);
     if (fields.filePath !== '' && fileOwner !== undefined) {
-      throw new SecretConflictError(`${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`, 'file_path');
+      throw new SecretConflictError(
+        `${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`,
+        'file_path',
+      );
     }
     if (fields.filePath !== '') filePaths.set(fields.filePath, fields.name);
   });

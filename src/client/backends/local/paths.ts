@@ -61,7 +61,8 @@ export function fsyncDir(dir: string): void {
     fs.fsyncSync(fd);
   } catch (error) {
     const code = errnoCode(error);
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'ENOENT') throw error;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'ENOENT')
+      throw error;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }

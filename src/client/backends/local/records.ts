@@ -67,7 +67,8 @@ export class RecordFormatError extends Error {
 type Fields = Record<string, unknown>;
 
 function object(value: unknown, what: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RecordFormatError(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RecordFormatError(`${what} is not an object`);
   return value as Fields;
 }
 
