@@ -118,3 +118,31 @@ export function checkEnabledHasTarget(enabled: boolean, envName: string, filePat
 export function checkUser(user: string, field = 'user'): RuleViolation | undefined {
   return checkName(user, field);
 }
+
+/** `user` or `user:group`, each a POSIX login name or a numeric id. */
+const OWNER_PATTERN = /^([a-z_][a-z0-9_-]{0,31}\$?|\d{1,10})(:([a-z_][a-z0-9_-]{0,31}\$?|\d{1,10}))?$/;
+
+/** `""` means "the workspace user" and is valid. */
+export function checkFileOwner(owner: string, field = 'file_owner'): RuleViolation | undefined {
+  if (owner === '' || OWNER_PATTERN.test(owner)) return undefined;
+  return violation(field, `${field} "${owner}" must be USER or USER:GROUP (login names or numeric ids)`);
+}
+
+export function checkFileMode(mode: number, field = 'file_mode'): RuleViolation | undefined {
+  if (Number.isInteger(mode) && mode >= 0 && mode <= 0o777) return undefined;
+  return violation(field, `${field} must be a permission mode from 0000 to 0777 (e.g. 0440)`);
+}
+
+/** Parses a mode written as octal text (`0440`, `440`, `0o440`). */
+export function parseFileMode(text: string): number | undefined {
+  const match = /^(?:0o?)?([0-7]{1,4})$/.exec(text.trim());
+  return match ? Number.parseInt(match[1] as string, 8) : undefined;
+}
+
+/** Owner and mode describe the file target: without file_path they would be dropped silently. */
+export function checkFileOptionsHaveFile(filePath: string, fileOwner: string, fileMode: number | null): RuleViolation | undefined {
+  if (filePath !== '') return undefined;
+  if (fileOwner !== '') return violation('file_owner', 'file_owner applies only to a secret with file_path');
+  if (fileMode !== null) return violation('file_mode', 'file_mode applies only to a secret with file_path');
+  return undefined;
+}

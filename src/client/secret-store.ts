@@ -22,9 +22,39 @@ export interface SecretMetadata {
    * detected without reading it. Backends that cannot tell leave it undefined.
    */
   readonly valueVersion?: number;
+  /** Owner (`user` or `user:group`, names or numeric ids) of the materialized file; absent = the workspace user. */
+  readonly fileOwner?: string;
+  /** Mode of the materialized file (e.g. 0o440); absent = 0o600. */
+  readonly fileMode?: number;
+  /** Delivered to every workspace by default (`coffer run`/`materialize` without `--no-defaults`). */
+  readonly isDefault?: boolean;
 }
 
-export interface CreateSecretInput {
+/**
+ * What a backend can hold beyond Coder's common fields. Callers check these and say plainly
+ * when a field cannot be kept, instead of dropping it.
+ */
+export interface StoreCapabilities {
+  /** Keeps `fileOwner` and `fileMode`. */
+  readonly fileOwnerAndMode: boolean;
+  /** Keeps `isDefault`. */
+  readonly defaults: boolean;
+  /** Reports `valueVersion`, so a value changed elsewhere is detectable without reading it. */
+  readonly valueVersion: boolean;
+  /** Can return values (`readValue`). Coder's API never does. */
+  readonly readValue: boolean;
+}
+
+/** Delivery options shared by create and update inputs. */
+export interface DeliveryOptions {
+  /** `""` clears it (update). */
+  readonly fileOwner?: string;
+  /** `null` clears it (update). */
+  readonly fileMode?: number | null;
+  readonly isDefault?: boolean;
+}
+
+export interface CreateSecretInput extends DeliveryOptions {
   readonly name: string;
   readonly value: SecretText;
   /** @default "" */
@@ -38,7 +68,7 @@ export interface CreateSecretInput {
 }
 
 /** A partial update: an absent field is left as it is; `""` clears a description or a target. */
-export interface UpdateSecretInput {
+export interface UpdateSecretInput extends DeliveryOptions {
   readonly value?: SecretText;
   readonly description?: string;
   readonly envName?: string;
@@ -55,6 +85,7 @@ export interface UpdateSecretInput {
 export interface SecretStore {
   /** Short backend kind for logs and audit lines, e.g. `local`. */
   readonly kind: string;
+  readonly capabilities: StoreCapabilities;
   create(user: string, input: CreateSecretInput): Promise<SecretMetadata>;
   update(user: string, name: string, patch: UpdateSecretInput): Promise<SecretMetadata>;
   /** Throws `SecretNotFoundError` when absent. */

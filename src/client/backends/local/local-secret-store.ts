@@ -9,6 +9,9 @@ import {
 } from '../../errors';
 import {
   checkEnabledHasTarget,
+  checkFileMode,
+  checkFileOptionsHaveFile,
+  checkFileOwner,
   checkEnvName,
   checkFilePath,
   checkName,
@@ -47,6 +50,9 @@ interface SecretFields {
   readonly envName: string;
   readonly filePath: string;
   readonly enabled: boolean;
+  readonly fileOwner: string;
+  readonly fileMode: number | null;
+  readonly isDefault: boolean;
 }
 
 const ME = 'me';
@@ -58,6 +64,7 @@ const ME = 'me';
  */
 export class LocalSecretStore implements SecretStore {
   readonly kind = 'local';
+  readonly capabilities = { fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true } as const;
   /** The Coffer home this store belongs to. */
   readonly home: string;
   /** The directory that holds the store's files. */
@@ -109,8 +116,12 @@ export class LocalSecretStore implements SecretStore {
           envName: patch.envName ?? current.envName,
           filePath: patch.filePath ?? current.filePath,
           enabled: patch.enabled ?? current.enabled,
+          fileOwner: patch.fileOwner ?? current.fileOwner ?? '',
+          fileMode: patch.fileMode !== undefined ? patch.fileMode : (current.fileMode ?? null),
+          isDefault: patch.isDefault ?? current.isDefault ?? false,
         };
         throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
+        throwIf(checkFileOptionsHaveFile(next.filePath, next.fileOwner, next.fileMode));
         checkConflicts(index, owner, next, current.id);
         // Writing the value a secret already holds is not a value change.
         const newValue =
@@ -120,12 +131,16 @@ export class LocalSecretStore implements SecretStore {
           next.description !== current.description ||
           next.envName !== current.envName ||
           next.filePath !== current.filePath ||
-          next.enabled !== current.enabled;
+          next.enabled !== current.enabled ||
+          next.fileOwner !== (current.fileOwner ?? '') ||
+          next.fileMode !== (current.fileMode ?? null) ||
+          next.isDefault !== (current.isDefault ?? false);
         // Nothing changes: no new version, no new timestamp, nothing written.
         if (!valueChanged && !metadataChanged) return { ops: [], result: toMetadata(current) };
         const valueVersion = valueChanged ? current.valueVersion + 1 : current.valueVersion;
         const secret: StoredSecret = {
-          ...current,
+          ...withoutDelivery(current),
+          ...delivery(next),
           description: next.description,
           envName: next.envName,
           filePath: next.filePath,
@@ -229,6 +244,7 @@ export class LocalSecretStore implements SecretStore {
       updatedAt: now,
       valueVersion: 1,
       value: this.#seal(index, owner, id, 1, fields.value),
+      ...delivery(fields),
     };
   }
 
@@ -306,6 +322,9 @@ function validateCreate(input: CreateSecretInput, prefix: string): SecretFields 
     envName: input.envName ?? '',
     filePath: input.filePath ?? '',
     enabled: input.enabled ?? true,
+    fileOwner: input.fileOwner ?? '',
+    fileMode: input.fileMode ?? null,
+    isDefault: input.isDefault ?? false,
   };
   throwIf(checkName(fields.name), prefix);
   if (!(fields.value instanceof SecretText))
@@ -314,11 +333,14 @@ function validateCreate(input: CreateSecretInput, prefix: string): SecretFields 
   throwIf(checkEnvName(fields.envName), prefix);
   throwIf(checkFilePath(fields.filePath), prefix);
   throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  throwIf(checkFileOwner(fields.fileOwner), prefix);
+  if (fields.fileMode !== null) throwIf(checkFileMode(fields.fileMode), prefix);
+  throwIf(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode), prefix);
   return fields;
 }
 
 function validatePatch(patch: UpdateSecretInput): void {
-  const given = [patch.value, patch.description, patch.envName, patch.filePath, patch.enabled].filter(
+  const given = [patch.value, patch.description, patch.envName, patch.filePath, patch.enabled, patch.fileOwner, patch.fileMode, patch.isDefault].filter(
     (v) => v !== undefined,
   );
   if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
@@ -328,6 +350,22 @@ function validatePatch(patch: UpdateSecretInput): void {
   }
   if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
   if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
+  if (patch.fileOwner !== undefined) throwIf(checkFileOwner(patch.fileOwner));
+  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkFileMode(patch.fileMode));
+}
+
+/** Delivery options as stored: only the ones that differ from the defaults. */
+function delivery(fields: { fileOwner: string; fileMode: number | null; isDefault: boolean }): Partial<StoredSecret> {
+  return {
+    ...(fields.fileOwner !== '' ? { fileOwner: fields.fileOwner } : {}),
+    ...(fields.fileMode !== null ? { fileMode: fields.fileMode } : {}),
+    ...(fields.isDefault ? { isDefault: true } : {}),
+  };
+}
+
+function withoutDelivery(secret: StoredSecret): StoredSecret {
+  const { fileOwner: _owner, fileMode: _mode, isDefault: _default, ...rest } = secret;
+  return rest;
 }
 
 /** Names, env names and file paths are unique per user; `selfId` is the secret being updated. */
@@ -401,6 +439,9 @@ function toMetadata(secret: StoredSecret): SecretMetadata {
     createdAt: secret.createdAt,
     updatedAt: secret.updatedAt,
     valueVersion: secret.valueVersion,
+    ...(secret.fileOwner !== undefined ? { fileOwner: secret.fileOwner } : {}),
+    ...(secret.fileMode !== undefined ? { fileMode: secret.fileMode } : {}),
+    ...(secret.isDefault ? { isDefault: true } : {}),
   };
 }
 

@@ -16,6 +16,10 @@ export interface StoredSecret {
   readonly updatedAt: string;
   readonly valueVersion: number;
   readonly value: SealedValue;
+  /** Delivery options; absent in records written before they existed. */
+  readonly fileOwner?: string;
+  readonly fileMode?: number;
+  readonly isDefault?: boolean;
 }
 
 /** One change. `put` inserts or replaces a whole secret (by id), so replaying is idempotent. */
@@ -120,6 +124,9 @@ export function parseStoredSecret(value: unknown): StoredSecret {
     updatedAt: str(f, 'updatedAt', what),
     valueVersion: int(f, 'valueVersion', what),
     value: { nonce: str(sealed, 'nonce', 'secret.value'), data: str(sealed, 'data', 'secret.value') },
+    ...(typeof f.fileOwner === 'string' && f.fileOwner !== '' ? { fileOwner: f.fileOwner } : {}),
+    ...(typeof f.fileMode === 'number' && Number.isInteger(f.fileMode) ? { fileMode: f.fileMode } : {}),
+    ...(f.isDefault === true ? { isDefault: true } : {}),
   };
 }
 
