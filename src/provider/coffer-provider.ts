@@ -2,6 +2,7 @@
  * The Coffer provider: configuration (which backend, where), and the resources it serves.
  * Settings come from attributes or environment variables, so templates never hold credentials.
  */
+import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
 import { LocalSecretStore } from '../client/backends/local';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
 import type { CofferProviderData } from './provider-data';
@@ -31,12 +32,9 @@ export function cofferProvider(log: Logger): ProviderDefinition<typeof providerA
         diagnostics.addError('Unsupported backend', `COFFER_BACKEND must be one of: ${BACKENDS.join(', ')}.`, ['backend']);
         return undefined;
       }
-      const store = new LocalSecretStore({ home: config.home ?? undefined });
-      return {
-        store,
-        audit: (action, secretName, outcome) =>
-          log.info('audit_log', { action, backend: store.kind, secret: secretName, outcome, actor: process.env.USER ?? null }),
-      };
+      const local = new LocalSecretStore({ home: config.home ?? undefined });
+      log.debug('configured backend', { backend: local.kind, home: local.home });
+      return { store: new AuditedSecretStore(local, auditSinkFromEnv(local.home), defaultActor()) };
     },
     async close(data: CofferProviderData) {
       await data.store.close();

@@ -137,7 +137,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async create({ config }: { config: State }, ctx: ResourceContext<CofferProviderData>): Promise<ResourceResult<Attrs> | undefined> {
-    const { store, audit } = ctx.provider;
+    const { store } = ctx.provider;
     const plaintext = config.value ?? config.value_wo;
     if (plaintext === null) {
       ctx.diagnostics.addError('Missing secret value', 'Set value_wo or value.', ['value_wo']);
@@ -152,13 +152,11 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
         filePath: config.file_path ?? '',
         enabled: config.enabled ?? true,
       });
-      audit('create', meta.name, 'success');
       return { state: metadataState(meta, config), private: seen(meta) };
     } catch (error) {
       if (isSecretStoreError(error) && error.code === 'conflict' && error.field === 'name') {
         const adopted = await this.adoptIdentical(config, plaintext, ctx);
         if (adopted !== undefined) return adopted;
-        audit('create', config.name ?? '', 'failure');
         ctx.diagnostics.addError(
           'Secret already exists',
           `${error.message}. To manage it here, import it: an import block with id = "${config.user ?? 'me'}/${config.name}", or tofu import.`,
@@ -166,7 +164,6 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
         );
         return undefined;
       }
-      audit('create', config.name ?? '', 'failure');
       reportStoreError(ctx.diagnostics, 'Cannot create secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
       return undefined;
     }
@@ -179,7 +176,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
    * Anything else is someone else's secret and stays an error.
    */
   private async adoptIdentical(config: State, plaintext: string, ctx: ResourceContext<CofferProviderData>): Promise<ResourceResult<Attrs> | undefined> {
-    const { store, audit } = ctx.provider;
+    const { store } = ctx.provider;
     const user = config.user ?? 'me';
     const name = config.name as string;
     try {
@@ -191,7 +188,6 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
         meta.enabled === (config.enabled ?? true);
       if (!sameMetadata) return undefined;
       const stored = await store.readValue(user, name);
-      audit('read_value', name, 'success');
       if (!stored.equals(new SecretText(plaintext))) return undefined;
       ctx.log.info('adopted an identical secret left by an interrupted apply', { secret: name });
       return { state: metadataState(meta, config), private: seen(meta) };
@@ -226,7 +222,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
     { prior, config }: { prior: State; config: State },
     ctx: ResourceContext<CofferProviderData>,
   ): Promise<ResourceResult<Attrs> | undefined> {
-    const { store, audit } = ctx.provider;
+    const { store } = ctx.provider;
     const patch: { -readonly [K in keyof UpdateSecretInput]: UpdateSecretInput[K] } = {};
     if ((prior.description ?? '') !== (config.description ?? '')) patch.description = config.description ?? '';
     if ((prior.env_name ?? '') !== (config.env_name ?? '')) patch.envName = config.env_name ?? '';
@@ -243,10 +239,8 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
     const name = prior.name as string;
     try {
       const meta = Object.keys(patch).length > 0 ? await store.update(user, name, patch) : await store.get(user, name);
-      if (Object.keys(patch).length > 0) audit('update', name, 'success');
       return { state: metadataState(meta, config), private: seen(meta) };
     } catch (error) {
-      audit('update', name, 'failure');
       reportStoreError(ctx.diagnostics, 'Cannot update secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
       return undefined;
     }
@@ -256,10 +250,8 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
     const name = prior.name as string;
     try {
       await ctx.provider.store.delete(prior.user ?? 'me', name);
-      ctx.provider.audit('delete', name, 'success');
     } catch (error) {
       if (error instanceof SecretNotFoundError) return; // already gone: the goal is reached
-      ctx.provider.audit('delete', name, 'failure');
       reportStoreError(ctx.diagnostics, 'Cannot delete secret', error);
     }
   }

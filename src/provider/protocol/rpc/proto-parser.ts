@@ -86,9 +86,9 @@ export interface FieldDescriptor {
   readonly label: FieldLabel;
   readonly type: FieldType;
   /** Key type of a `map<K, V>` field. */
-  readonly mapKey?: ScalarType;
+  readonly mapKey: ScalarType | undefined;
   /** Containing oneof: the real oneof's name, or the synthetic `_name` of a proto3 `optional` field. */
-  readonly oneof?: string;
+  readonly oneof: string | undefined;
   /** Repeated numeric scalar/enum encoded packed (proto3 default; `[packed = false]` turns it off). */
   readonly packed: boolean;
 }
@@ -166,10 +166,15 @@ export class ProtoSchemaError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Syntax tree of one file (unresolved type names).
 
-interface Position {
+interface Source {
   readonly file: string;
-  readonly line: number;
-  readonly column: number;
+  readonly text: string;
+}
+
+/** Where a declaration is (a token index): line and column are computed only for error messages. */
+interface Position {
+  readonly source: Source;
+  readonly token: number;
 }
 
 interface FieldNode {
@@ -177,9 +182,9 @@ interface FieldNode {
   readonly number: number;
   readonly label: FieldLabel;
   readonly typeName: string;
-  readonly mapKey?: ScalarType;
-  readonly oneof?: string;
-  readonly packed?: boolean;
+  readonly mapKey: ScalarType | undefined;
+  readonly oneof: string | undefined;
+  readonly packed: boolean | undefined;
   readonly pos: Position;
 }
 
@@ -222,136 +227,81 @@ export interface ProtoFile {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tokenizer.
+// Tokenizer: one global regular expression splits the whole text into token strings (natively;
+// this runs once per process start, long before the JIT warms up). Comments are tokens too and are
+// dropped; anything else that is not blank becomes a one-character token the parser reports.
 
-const enum Tok {
-  Ident,
-  Number,
-  String,
-  Symbol,
-  End,
+const TOKENS = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|[A-Za-z_.][\w.]*|[-+]?\d[\w.+-]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\S/g;
+
+function tokenize(text: string): string[] {
+  const all = text.match(TOKENS);
+  if (all === null) return [];
+  let comments = false;
+  for (let i = 0; i < all.length; i++) {
+    const c = all[i]!.charCodeAt(0);
+    if (c === 47 && all[i]!.length > 1) {
+      comments = true;
+      break;
+    }
+  }
+  if (!comments) return all;
+  const tokens: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const token = all[i]!;
+    if (token.charCodeAt(0) !== 47 || token.length === 1) tokens.push(token);
+  }
+  return tokens;
 }
 
-interface Token {
-  type: Tok;
-  text: string;
-  line: number;
-  column: number;
+/** Line and column of the token with the given index (error path only: re-scans the text). */
+function locate(source: Source, token: number): { line: number; column: number } {
+  const scanner = new RegExp(TOKENS.source, 'g');
+  let offset = source.text.length;
+  let index = 0;
+  for (let match = scanner.exec(source.text); match !== null; match = scanner.exec(source.text)) {
+    if (match[0].charCodeAt(0) === 47 && match[0].length > 1) continue;
+    if (index === token) {
+      offset = match.index;
+      break;
+    }
+    index++;
+  }
+  let line = 1;
+  let lineStart = 0;
+  for (let i = source.text.indexOf('\n'); i >= 0 && i < offset; i = source.text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
 }
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
 
-function isIdentPart(c: number): boolean {
-  return isIdentStart(c) || (c >= 48 && c <= 57) || c === 46; // dotted names are one token
+function isIdentifier(token: string | undefined): token is string {
+  if (token === undefined) return false;
+  const c = token.charCodeAt(0);
+  return isIdentStart(c) || (c === 46 && token.length > 1);
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+function isNumberToken(token: string | undefined): token is string {
+  if (token === undefined) return false;
+  const c = token.charCodeAt(0);
+  return (c >= 48 && c <= 57) || ((c === 45 || c === 43) && token.length > 1);
 }
 
-class Lexer {
-  private pos = 0;
-  private line = 1;
-  private lineStart = 0;
-  private peeked: Token | undefined;
-
-  constructor(
-    private readonly text: string,
-    readonly file: string,
-  ) {}
-
-  peek(): Token {
-    if (this.peeked === undefined) this.peeked = this.scan();
-    return this.peeked;
-  }
-
-  next(): Token {
-    const token = this.peek();
-    this.peeked = undefined;
-    return token;
-  }
-
-  fail(message: string, at: Token | Position = this.peek()): never {
-    throw new ProtoParseError(message, this.file, at.line, at.column);
-  }
-
-  private scan(): Token {
-    const text = this.text;
-    const length = text.length;
-    for (;;) {
-      if (this.pos >= length) return this.token(Tok.End, '', this.pos);
-      const c = text.charCodeAt(this.pos);
-      if (c === 10) {
-        this.pos++;
-        this.line++;
-        this.lineStart = this.pos;
-      } else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
-        this.pos++;
-      } else if (c === 47 && text.charCodeAt(this.pos + 1) === 47) {
-        const end = text.indexOf('\n', this.pos);
-        this.pos = end < 0 ? length : end;
-      } else if (c === 47 && text.charCodeAt(this.pos + 1) === 42) {
-        const start = this.pos;
-        const end = text.indexOf('*/', this.pos + 2);
-        if (end < 0) this.fail('unterminated comment', this.positionAt(start));
-        for (let i = this.pos; i < end; i++) {
-          if (text.charCodeAt(i) === 10) {
-            this.line++;
-            this.lineStart = i + 1;
-          }
-        }
-        this.pos = end + 2;
-      } else {
-        break;
-      }
-    }
-    const start = this.pos;
-    const c = text.charCodeAt(start);
-    if (isIdentStart(c) || (c === 46 && isIdentStart(text.charCodeAt(start + 1)))) {
-      let end = start + 1;
-      while (end < length && isIdentPart(text.charCodeAt(end))) end++;
-      this.pos = end;
-      return this.token(Tok.Ident, text.slice(start, end), start);
-    }
-    if (isDigit(c) || ((c === 45 || c === 43) && isDigit(text.charCodeAt(start + 1)))) {
-      let end = start + 1;
-      while (end < length && (isIdentPart(text.charCodeAt(end)) || text.charCodeAt(end) === 45 || text.charCodeAt(end) === 43)) end++;
-      this.pos = end;
-      return this.token(Tok.Number, text.slice(start, end), start);
-    }
-    if (c === 34 || c === 39) {
-      let end = start + 1;
-      let value = '';
-      while (end < length && text.charCodeAt(end) !== c) {
-        if (text.charCodeAt(end) === 10) this.fail('unterminated string', this.positionAt(start));
-        if (text.charCodeAt(end) === 92) end++; // keep the escaped character as is; we only need plain strings
-        value += text[end];
-        end++;
-      }
-      if (end >= length) this.fail('unterminated string', this.positionAt(start));
-      this.pos = end + 1;
-      return this.token(Tok.String, value, start);
-    }
-    if ('{}()<>;=,[]'.includes(text[start]!)) {
-      this.pos = start + 1;
-      return this.token(Tok.Symbol, text[start]!, start);
-    }
-    return this.fail(`unexpected character ${JSON.stringify(text[start])}`, this.positionAt(start));
-  }
-
-  private positionAt(offset: number): Position {
-    return { file: this.file, line: this.line, column: offset - this.lineStart + 1 };
-  }
-
-  private token(type: Tok, text: string, offset: number): Token {
-    return { type, text, line: this.line, column: offset - this.lineStart + 1 };
-  }
+function isStringToken(token: string | undefined): token is string {
+  if (token === undefined || token.length < 2) return false;
+  const c = token.charCodeAt(0);
+  return c === 34 || c === 39;
 }
 
-function describeToken(token: Token): string {
-  return token.type === Tok.End ? 'end of file' : token.type === Tok.String ? `string ${JSON.stringify(token.text)}` : `'${token.text}'`;
+function describeToken(token: string | undefined): string {
+  if (token === undefined) return 'end of file';
+  if (token === '"' || token === "'") return 'an unterminated string';
+  if (token.startsWith('/*')) return 'an unterminated comment';
+  return isStringToken(token) ? `string ${token}` : `'${token}'`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,393 +310,384 @@ function describeToken(token: Token): string {
 const MAX_FIELD_NUMBER = 536_870_911; // 2^29 - 1
 
 class Parser {
-  private readonly lex: Lexer;
+  private readonly tokens: string[];
+  private readonly source: Source;
+  private i = 0;
   private packageName = '';
-  private sawSyntax = false;
   private readonly messages: Array<MessageNode | EnumNode> = [];
   private readonly services: ServiceNode[] = [];
 
   constructor(text: string, file: string) {
-    this.lex = new Lexer(text, file);
+    this.tokens = tokenize(text);
+    this.source = { file, text };
   }
 
   parseFile(): ProtoFile {
-    let first = true;
-    for (;;) {
-      const token = this.lex.peek();
-      if (token.type === Tok.End) break;
-      if (this.acceptSymbol(';')) continue;
-      if (token.type !== Tok.Ident) this.lex.fail(`expected a top-level statement, found ${describeToken(token)}`);
-      switch (token.text) {
-        case 'syntax':
-          if (!first) this.lex.fail('syntax must be the first statement');
-          this.parseSyntax();
+    const tokens = this.tokens;
+    if (tokens[0] !== 'syntax') this.fail('missing \'syntax = "proto3";\' (proto2 is not supported)', 0);
+    this.i = 1;
+    this.expect('=');
+    const syntax = this.string('syntax');
+    if (syntax !== 'proto3') this.fail(`unsupported syntax "${syntax}" (only proto3)`, this.i - 1);
+    this.expect(';');
+    while (this.i < tokens.length) {
+      const token = tokens[this.i]!;
+      switch (token) {
+        case ';':
+          this.i++;
           break;
         case 'package':
-          this.lex.next();
-          if (this.packageName !== '') this.lex.fail('multiple package statements', token);
-          this.packageName = this.expectIdent('package name');
-          this.expectSymbol(';');
+          this.i++;
+          if (this.packageName !== '') this.fail('multiple package statements', this.i - 1);
+          this.packageName = this.name('package name', true);
+          this.expect(';');
           break;
         case 'import':
-          this.lex.next();
-          if (this.lex.peek().type === Tok.Ident && ['public', 'weak'].includes(this.lex.peek().text)) this.lex.next();
-          this.expectString('import path');
-          this.expectSymbol(';');
+          this.i++;
+          if (tokens[this.i] === 'public' || tokens[this.i] === 'weak') this.i++;
+          this.string('import path');
+          this.expect(';');
           break;
         case 'option':
-          this.parseOptionStatement();
+          this.option();
           break;
         case 'message':
-          this.messages.push(this.parseMessage());
+          this.messages.push(this.message());
           break;
         case 'enum':
-          this.messages.push(this.parseEnum());
+          this.messages.push(this.enumeration());
           break;
         case 'service':
-          this.services.push(this.parseService());
+          this.services.push(this.service());
+          break;
+        case 'syntax':
+          this.fail('syntax must be the first statement');
           break;
         default:
-          this.lex.fail(`unexpected '${token.text}' at top level`);
+          this.fail(`expected a top-level statement, found ${describeToken(token)}`);
       }
-      first = false;
     }
-    if (!this.sawSyntax) this.lex.fail('missing \'syntax = "proto3";\' (proto2 is not supported)');
-    return { fileName: this.lex.file, packageName: this.packageName, messages: this.messages, services: this.services };
+    return { fileName: this.source.file, packageName: this.packageName, messages: this.messages, services: this.services };
   }
 
-  private parseSyntax(): void {
-    this.lex.next();
-    this.expectSymbol('=');
-    const at = this.lex.peek();
-    const syntax = this.expectString('syntax');
-    if (syntax !== 'proto3') this.lex.fail(`unsupported syntax "${syntax}" (only proto3)`, at);
-    this.expectSymbol(';');
-    this.sawSyntax = true;
+  private fail(message: string, token = this.i): never {
+    const { line, column } = locate(this.source, token);
+    throw new ProtoParseError(message, this.source.file, line, column);
   }
 
-  private parseOptionStatement(): void {
-    this.lex.next(); // option
-    this.parseOptionName();
-    this.expectSymbol('=');
-    this.parseConstant();
-    this.expectSymbol(';');
+  private pos(token = this.i): Position {
+    return { source: this.source, token };
   }
 
-  private parseOptionName(): string {
-    if (this.acceptSymbol('(')) {
-      const name = this.expectIdent('option name');
-      this.expectSymbol(')');
-      const rest = this.lex.peek();
-      // `(custom).sub` lexes as ident ".sub"
-      if (rest.type === Tok.Ident && rest.text.startsWith('.')) this.lex.next();
+  private accept(symbol: string): boolean {
+    if (this.tokens[this.i] !== symbol) return false;
+    this.i++;
+    return true;
+  }
+
+  private expect(symbol: string): void {
+    if (this.tokens[this.i] !== symbol) this.fail(`expected '${symbol}', found ${describeToken(this.tokens[this.i])}`);
+    this.i++;
+  }
+
+  /** An identifier; dotted (`a.b.C`, `.a.B`) only when `dotted`. */
+  private name(what: string, dotted: boolean): string {
+    const token = this.tokens[this.i];
+    if (!isIdentifier(token) || (dotted ? token.endsWith('.') || token.includes('..') : token.includes('.'))) {
+      this.fail(`expected ${what}, found ${describeToken(token)}`);
+    }
+    this.i++;
+    return token;
+  }
+
+  private string(what: string): string {
+    const token = this.tokens[this.i];
+    if (!isStringToken(token)) this.fail(`expected ${what} string, found ${describeToken(token)}`);
+    this.i++;
+    const body = token.slice(1, -1);
+    return body.includes('\\') ? body.replace(/\\(.)/g, '$1') : body;
+  }
+
+  private integer(what: string): number {
+    const token = this.tokens[this.i];
+    if (!isNumberToken(token)) this.fail(`expected ${what}, found ${describeToken(token)}`);
+    const negative = token.charCodeAt(0) === 45;
+    const digits = negative || token.charCodeAt(0) === 43 ? token.slice(1) : token;
+    let value: number;
+    if (/^[1-9][0-9]*$/.test(digits)) value = parseInt(digits, 10);
+    else if (/^0[xX][0-9a-fA-F]+$/.test(digits)) value = parseInt(digits.slice(2), 16);
+    else if (/^0[0-7]*$/.test(digits)) value = parseInt(digits, 8);
+    else return this.fail(`expected ${what} (an integer), found '${token}'`);
+    this.i++;
+    return negative ? -value : value;
+  }
+
+  /** `option name = constant;` */
+  private option(): void {
+    this.i++; // option
+    this.optionName();
+    this.expect('=');
+    this.constant();
+    this.expect(';');
+  }
+
+  private optionName(): string {
+    if (this.accept('(')) {
+      const name = this.name('option name', true);
+      this.expect(')');
+      const rest = this.tokens[this.i];
+      if (rest !== undefined && rest.charCodeAt(0) === 46 && isIdentifier(rest)) this.i++; // (custom).sub
       return `(${name})`;
     }
-    return this.expectIdent('option name');
+    return this.name('option name', true);
   }
 
-  private parseConstant(): Token {
-    const token = this.lex.next();
-    if (token.type === Tok.Ident || token.type === Tok.Number || token.type === Tok.String) return token;
-    if (token.type === Tok.Symbol && token.text === '{') {
-      // aggregate option value: skip to the matching brace
-      let depth = 1;
-      while (depth > 0) {
-        const t = this.lex.next();
-        if (t.type === Tok.End) this.lex.fail('unterminated option value', t);
-        if (t.type === Tok.Symbol && t.text === '{') depth++;
-        if (t.type === Tok.Symbol && t.text === '}') depth--;
-      }
+  /** A constant (identifier, number, string), or an aggregate `{ ... }` that is skipped. */
+  private constant(): string {
+    const token = this.tokens[this.i];
+    if (isIdentifier(token) || isNumberToken(token) || isStringToken(token)) {
+      this.i++;
       return token;
     }
-    return this.lex.fail(`expected a constant, found ${describeToken(token)}`, token);
+    if (token === '{') {
+      let depth = 0;
+      do {
+        const t = this.tokens[this.i];
+        if (t === undefined) this.fail('unterminated option value');
+        if (t === '{') depth++;
+        else if (t === '}') depth--;
+        this.i++;
+      } while (depth > 0);
+      return token;
+    }
+    return this.fail(`expected a constant, found ${describeToken(token)}`);
   }
 
-  private parseReserved(): void {
-    this.lex.next(); // reserved
+  /** `[name = constant, ...]`; returns the value of `packed` if given. */
+  private fieldOptions(): boolean | undefined {
+    let packed: boolean | undefined;
     for (;;) {
-      const token = this.lex.next();
-      if (token.type === Tok.Ident && token.text === 'to') continue;
-      if (token.type === Tok.Ident && token.text === 'max') continue;
-      if (token.type === Tok.Number || token.type === Tok.String) {
-        if (this.acceptSymbol(';')) return;
-        if (this.acceptSymbol(',')) continue;
-        const next = this.lex.peek();
-        if (next.type === Tok.Ident && next.text === 'to') continue;
-        this.lex.fail(`expected ',' or ';' in reserved, found ${describeToken(next)}`);
+      const name = this.optionName();
+      this.expect('=');
+      const at = this.i;
+      const value = this.constant();
+      if (name === 'packed') {
+        if (value !== 'true' && value !== 'false') this.fail('packed must be true or false', at);
+        packed = value === 'true';
       }
-      this.lex.fail(`unexpected ${describeToken(token)} in reserved`, token);
+      if (this.accept(']')) return packed;
+      this.expect(',');
     }
   }
 
-  private parseMessage(): MessageNode {
-    const keyword = this.lex.next();
-    const name = this.expectPlainIdent('message name');
-    const node: MessageNode = { kind: 'message', name, fields: [], oneofs: [], nested: [], pos: this.position(keyword) };
-    this.expectSymbol('{');
+  private reserved(): void {
+    this.i++; // reserved
     for (;;) {
-      if (this.acceptSymbol('}')) break;
-      if (this.acceptSymbol(';')) continue;
-      const token = this.lex.peek();
-      if (token.type !== Tok.Ident) this.lex.fail(`expected a field or '}', found ${describeToken(token)}`);
-      switch (token.text) {
+      const token = this.tokens[this.i];
+      if (isNumberToken(token) || isStringToken(token) || token === 'to' || token === 'max' || token === ',') this.i++;
+      else if (token === ';') {
+        this.i++;
+        return;
+      } else this.fail(`unexpected ${describeToken(token)} in reserved`);
+    }
+  }
+
+  private message(): MessageNode {
+    const at = this.i++;
+    const node: MessageNode = { kind: 'message', name: this.name('message name', false), fields: [], oneofs: [], nested: [], pos: this.pos(at) };
+    this.expect('{');
+    const tokens = this.tokens;
+    for (;;) {
+      const token = tokens[this.i];
+      switch (token) {
+        case '}':
+          this.i++;
+          return node;
+        case ';':
+          this.i++;
+          continue;
         case 'message':
-          node.nested.push(this.parseMessage());
+          node.nested.push(this.message());
           continue;
         case 'enum':
-          node.nested.push(this.parseEnum());
+          node.nested.push(this.enumeration());
           continue;
         case 'oneof':
-          this.parseOneof(node);
+          this.oneof(node);
           continue;
         case 'option':
-          this.parseOptionStatement();
+          this.option();
           continue;
         case 'reserved':
-          this.parseReserved();
+          this.reserved();
           continue;
         case 'extensions':
         case 'extend':
         case 'group':
         case 'required':
-          this.lex.fail(`'${token.text}' is not supported (proto2)`);
+          this.fail(`'${token}' is not supported (proto2)`);
       }
-      node.fields.push(this.parseField(undefined));
+      if (!isIdentifier(token)) this.fail(`expected a field or '}', found ${describeToken(token)}`);
+      node.fields.push(this.field(undefined));
     }
-    return node;
   }
 
-  private parseOneof(message: MessageNode): void {
-    this.lex.next(); // oneof
-    const name = this.expectPlainIdent('oneof name');
-    this.expectSymbol('{');
+  private oneof(message: MessageNode): void {
+    this.i++; // oneof
+    const name = this.name('oneof name', false);
+    this.expect('{');
     const members: string[] = [];
     for (;;) {
-      if (this.acceptSymbol('}')) break;
-      if (this.acceptSymbol(';')) continue;
-      const token = this.lex.peek();
-      if (token.type === Tok.Ident && token.text === 'option') {
-        this.parseOptionStatement();
+      const token = this.tokens[this.i];
+      if (token === '}') {
+        this.i++;
+        break;
+      }
+      if (token === ';') {
+        this.i++;
         continue;
       }
-      if (token.type === Tok.Ident && ['repeated', 'optional', 'map', 'required'].includes(token.text)) {
-        this.lex.fail(`'${token.text}' fields are not allowed in a oneof`);
+      if (token === 'option') {
+        this.option();
+        continue;
       }
-      const field = this.parseField(name);
+      if (token === 'repeated' || token === 'optional' || token === 'map' || token === 'required') {
+        this.fail(`'${token}' fields are not allowed in a oneof`);
+      }
+      const field = this.field(name);
       message.fields.push(field);
       members.push(field.name);
     }
-    if (members.length === 0) this.lex.fail(`oneof ${name} has no fields`);
+    if (members.length === 0) this.fail(`oneof ${name} has no fields`);
     message.oneofs.push({ name, fields: members, synthetic: false });
   }
 
-  private parseField(oneof: string | undefined): FieldNode {
-    const start = this.lex.peek();
+  private field(oneof: string | undefined): FieldNode {
+    const tokens = this.tokens;
+    const at = this.i;
     let label: FieldLabel = oneof === undefined ? 'singular' : 'oneof';
     let typeName: string;
     let mapKey: ScalarType | undefined;
-    if (oneof === undefined && (start.text === 'repeated' || start.text === 'optional')) {
-      this.lex.next();
-      label = start.text === 'repeated' ? 'repeated' : 'optional';
+    if (oneof === undefined && (tokens[at] === 'repeated' || tokens[at] === 'optional') && isIdentifier(tokens[at + 2])) {
+      label = tokens[at] === 'repeated' ? 'repeated' : 'optional';
+      this.i++;
     }
-    if (this.lex.peek().text === 'map' && label === 'singular') {
-      this.lex.next();
-      if (this.acceptSymbol('<')) {
-        const keyToken = this.lex.peek();
-        const key = this.expectIdent('map key type');
-        if (!MAP_KEY_SCALARS.has(key)) this.lex.fail(`invalid map key type '${key}'`, keyToken);
-        mapKey = key as ScalarType;
-        this.expectSymbol(',');
-        typeName = this.expectIdent('map value type');
-        this.expectSymbol('>');
-        label = 'map';
-      } else {
-        typeName = 'map'; // a message named "map"
-      }
+    if (label === 'singular' && tokens[this.i] === 'map' && tokens[this.i + 1] === '<') {
+      this.i += 2;
+      const keyAt = this.i;
+      const key = this.name('map key type', false);
+      if (!MAP_KEY_SCALARS.has(key)) this.fail(`invalid map key type '${key}'`, keyAt);
+      mapKey = key as ScalarType;
+      this.expect(',');
+      typeName = this.name('map value type', true);
+      this.expect('>');
+      label = 'map';
     } else {
-      typeName = this.expectIdent('field type');
+      typeName = this.name('field type', true);
     }
-    if (typeName === 'group') this.lex.fail('groups are not supported', start);
-    const name = this.expectPlainIdent('field name');
-    this.expectSymbol('=');
-    const numberToken = this.lex.peek();
-    const number = this.expectInteger('field number');
-    if (number < 1 || number > MAX_FIELD_NUMBER) this.lex.fail(`field number ${number} out of range`, numberToken);
-    if (number >= 19000 && number <= 19999) this.lex.fail(`field number ${number} is reserved for protobuf`, numberToken);
-    let packed: boolean | undefined;
-    if (this.acceptSymbol('[')) {
-      for (;;) {
-        const optionName = this.parseOptionName();
-        this.expectSymbol('=');
-        const value = this.parseConstant();
-        if (optionName === 'packed') {
-          if (value.text !== 'true' && value.text !== 'false') this.lex.fail('packed must be true or false', value);
-          packed = value.text === 'true';
-        }
-        if (this.acceptSymbol(']')) break;
-        this.expectSymbol(',');
-      }
-    }
-    this.expectSymbol(';');
-    const field: FieldNode = { name, number, label, typeName, pos: this.position(start) };
+    if (typeName === 'group') this.fail('groups are not supported', at);
+    const name = this.name('field name', false);
+    this.expect('=');
+    const numberAt = this.i;
+    const number = this.integer('field number');
+    if (number < 1 || number > MAX_FIELD_NUMBER) this.fail(`field number ${number} out of range`, numberAt);
+    if (number >= 19000 && number <= 19999) this.fail(`field number ${number} is reserved for protobuf`, numberAt);
+    const packed = this.accept('[') ? this.fieldOptions() : undefined;
+    this.expect(';');
     return {
-      ...field,
-      ...(mapKey !== undefined ? { mapKey } : {}),
-      ...(oneof !== undefined ? { oneof } : label === 'optional' ? { oneof: `_${name}` } : {}),
-      ...(packed !== undefined ? { packed } : {}),
+      name,
+      number,
+      label,
+      typeName,
+      mapKey,
+      oneof: oneof !== undefined ? oneof : label === 'optional' ? `_${name}` : undefined,
+      packed,
+      pos: this.pos(at),
     };
   }
 
-  private parseEnum(): EnumNode {
-    const keyword = this.lex.next();
-    const name = this.expectPlainIdent('enum name');
-    const node: EnumNode = { kind: 'enum', name, values: [], pos: this.position(keyword) };
-    this.expectSymbol('{');
+  private enumeration(): EnumNode {
+    const at = this.i++;
+    const name = this.name('enum name', false);
+    const node: EnumNode = { kind: 'enum', name, values: [], pos: this.pos(at) };
+    this.expect('{');
     for (;;) {
-      if (this.acceptSymbol('}')) break;
-      if (this.acceptSymbol(';')) continue;
-      const token = this.lex.peek();
-      if (token.type === Tok.Ident && token.text === 'option') {
-        this.parseOptionStatement();
+      const token = this.tokens[this.i];
+      if (token === '}') {
+        this.i++;
+        break;
+      }
+      if (token === ';') {
+        this.i++;
         continue;
       }
-      if (token.type === Tok.Ident && token.text === 'reserved') {
-        this.parseReserved();
+      if (token === 'option') {
+        this.option();
         continue;
       }
-      const valueName = this.expectPlainIdent('enum value name');
-      this.expectSymbol('=');
-      const numberToken = this.lex.peek();
-      const number = this.expectInteger('enum value');
-      if (number < -2147483648 || number > 2147483647) this.lex.fail(`enum value ${number} out of int32 range`, numberToken);
-      if (this.acceptSymbol('[')) {
-        for (;;) {
-          this.parseOptionName();
-          this.expectSymbol('=');
-          this.parseConstant();
-          if (this.acceptSymbol(']')) break;
-          this.expectSymbol(',');
-        }
+      if (token === 'reserved') {
+        this.reserved();
+        continue;
       }
-      this.expectSymbol(';');
-      node.values.push({ name: valueName, number, pos: this.position(token) });
+      const valueAt = this.i;
+      const valueName = this.name('enum value name', false);
+      this.expect('=');
+      const number = this.integer('enum value');
+      if (number < -2147483648 || number > 2147483647) this.fail(`enum value ${number} out of int32 range`, this.i - 1);
+      if (this.accept('[')) this.fieldOptions();
+      this.expect(';');
+      node.values.push({ name: valueName, number, pos: this.pos(valueAt) });
     }
-    if (node.values.length === 0) this.lex.fail(`enum ${name} has no values`, keyword);
-    if (node.values[0]!.number !== 0) this.lex.fail(`the first value of enum ${name} must be 0 in proto3`, node.values[0]!.pos);
+    if (node.values.length === 0) this.fail(`enum ${name} has no values`, at);
+    if (node.values[0]!.number !== 0) this.fail(`the first value of enum ${name} must be 0 in proto3`, node.values[0]!.pos.token);
     return node;
   }
 
-  private parseService(): ServiceNode {
-    const keyword = this.lex.next();
-    const name = this.expectPlainIdent('service name');
-    const node: ServiceNode = { name, methods: [], pos: this.position(keyword) };
-    this.expectSymbol('{');
+  private service(): ServiceNode {
+    const at = this.i++;
+    const node: ServiceNode = { name: this.name('service name', false), methods: [], pos: this.pos(at) };
+    this.expect('{');
     for (;;) {
-      if (this.acceptSymbol('}')) break;
-      if (this.acceptSymbol(';')) continue;
-      const token = this.lex.peek();
-      if (token.type === Tok.Ident && token.text === 'option') {
-        this.parseOptionStatement();
+      const token = this.tokens[this.i];
+      if (token === '}') {
+        this.i++;
+        return node;
+      }
+      if (token === ';') {
+        this.i++;
         continue;
       }
-      if (token.type !== Tok.Ident || token.text !== 'rpc') this.lex.fail(`expected 'rpc', found ${describeToken(token)}`);
-      this.lex.next();
-      const methodName = this.expectPlainIdent('rpc name');
-      const request = this.parseRpcType();
-      const returns = this.lex.next();
-      if (returns.type !== Tok.Ident || returns.text !== 'returns') this.lex.fail(`expected 'returns', found ${describeToken(returns)}`, returns);
-      const response = this.parseRpcType();
-      if (this.acceptSymbol('{')) {
-        for (;;) {
-          if (this.acceptSymbol('}')) break;
-          if (this.acceptSymbol(';')) continue;
-          const inner = this.lex.peek();
-          if (inner.type !== Tok.Ident || inner.text !== 'option') this.lex.fail(`expected 'option' or '}', found ${describeToken(inner)}`);
-          this.parseOptionStatement();
+      if (token === 'option') {
+        this.option();
+        continue;
+      }
+      if (token !== 'rpc') this.fail(`expected 'rpc', found ${describeToken(token)}`);
+      const rpcAt = this.i++;
+      const name = this.name('rpc name', false);
+      this.expect('(');
+      const requestStream = this.tokens[this.i] === 'stream' && isIdentifier(this.tokens[this.i + 1]);
+      if (requestStream) this.i++;
+      const requestType = this.name('request type', true);
+      this.expect(')');
+      if (this.tokens[this.i] !== 'returns') this.fail(`expected 'returns', found ${describeToken(this.tokens[this.i])}`);
+      this.i++;
+      this.expect('(');
+      const responseStream = this.tokens[this.i] === 'stream' && isIdentifier(this.tokens[this.i + 1]);
+      if (responseStream) this.i++;
+      const responseType = this.name('response type', true);
+      this.expect(')');
+      if (this.accept('{')) {
+        while (!this.accept('}')) {
+          if (this.accept(';')) continue;
+          if (this.tokens[this.i] !== 'option') this.fail(`expected 'option' or '}', found ${describeToken(this.tokens[this.i])}`);
+          this.option();
         }
-        this.acceptSymbol(';');
+        this.accept(';');
       } else {
-        this.expectSymbol(';');
+        this.expect(';');
       }
-      node.methods.push({
-        name: methodName,
-        requestType: request.type,
-        responseType: response.type,
-        requestStream: request.stream,
-        responseStream: response.stream,
-        pos: this.position(token),
-      });
+      node.methods.push({ name, requestType, responseType, requestStream, responseStream, pos: this.pos(rpcAt) });
     }
-    return node;
-  }
-
-  private parseRpcType(): { type: string; stream: boolean } {
-    this.expectSymbol('(');
-    let stream = false;
-    let type = this.expectIdent('message type');
-    if (type === 'stream' && this.lex.peek().type === Tok.Ident) {
-      stream = true;
-      type = this.expectIdent('message type');
-    }
-    this.expectSymbol(')');
-    return { type, stream };
-  }
-
-  private position(token: Token): Position {
-    return { file: this.lex.file, line: token.line, column: token.column };
-  }
-
-  private acceptSymbol(symbol: string): boolean {
-    const token = this.lex.peek();
-    if (token.type === Tok.Symbol && token.text === symbol) {
-      this.lex.next();
-      return true;
-    }
-    return false;
-  }
-
-  private expectSymbol(symbol: string): void {
-    const token = this.lex.peek();
-    if (token.type !== Tok.Symbol || token.text !== symbol) this.lex.fail(`expected '${symbol}', found ${describeToken(token)}`);
-    this.lex.next();
-  }
-
-  private expectIdent(what: string): string {
-    const token = this.lex.peek();
-    if (token.type !== Tok.Ident || token.text.endsWith('.') || token.text.includes('..')) {
-      this.lex.fail(`expected ${what}, found ${describeToken(token)}`);
-    }
-    this.lex.next();
-    return token.text;
-  }
-
-  private expectPlainIdent(what: string): string {
-    const token = this.lex.peek();
-    if (token.type !== Tok.Ident || token.text.includes('.')) this.lex.fail(`expected ${what}, found ${describeToken(token)}`);
-    this.lex.next();
-    return token.text;
-  }
-
-  private expectString(what: string): string {
-    const token = this.lex.peek();
-    if (token.type !== Tok.String) this.lex.fail(`expected ${what} string, found ${describeToken(token)}`);
-    this.lex.next();
-    return token.text;
-  }
-
-  private expectInteger(what: string): number {
-    const token = this.lex.peek();
-    if (token.type !== Tok.Number) this.lex.fail(`expected ${what}, found ${describeToken(token)}`);
-    const text = token.text;
-    const negative = text.startsWith('-');
-    const digits = negative || text.startsWith('+') ? text.slice(1) : text;
-    let value: number;
-    if (/^0[xX][0-9a-fA-F]+$/.test(digits)) value = parseInt(digits.slice(2), 16);
-    else if (/^0[0-7]*$/.test(digits)) value = parseInt(digits, 8);
-    else if (/^[1-9][0-9]*$/.test(digits)) value = parseInt(digits, 10);
-    else return this.lex.fail(`expected ${what} (an integer), found '${text}'`);
-    this.lex.next();
-    return negative ? -value : value;
   }
 }
 
@@ -786,7 +727,8 @@ function parentScope(scope: string): string | undefined {
 }
 
 function where(pos: Position): string {
-  return `${pos.file}:${pos.line}:${pos.column}`;
+  const { line, column } = locate(pos.source, pos.token);
+  return `${pos.source.file}:${line}:${column}`;
 }
 
 /** Resolves a set of parsed files (which may reference each other's types) into one schema. */
@@ -842,71 +784,98 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
     for (const node of file.messages) collect(node, file.packageName);
   }
 
-  const exists = (name: string): boolean => messages.has(name) || enums.has(name) || namespaces.has(name);
-
-  const resolveName = (ref: string, scope: string, pos: Position, context: string): string => {
-    if (ref.startsWith('.')) {
+  /** Resolves a type reference made in `scope`; `context()` names the referrer in error messages. */
+  const resolveName = (ref: string, scope: string, pos: Position, context: () => string): string => {
+    if (ref.charCodeAt(0) === 46) {
       const full = ref.slice(1);
       if (messages.has(full) || enums.has(full)) return full;
-      throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context}`);
+      throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context()}`);
     }
     const dot = ref.indexOf('.');
     const first = dot < 0 ? ref : ref.slice(0, dot);
     for (let s: string | undefined = scope; s !== undefined; s = parentScope(s)) {
-      if (!exists(join(s, first))) continue;
-      const full = join(s, ref);
+      const candidate = s === '' ? first : `${s}.${first}`;
+      if (!messages.has(candidate) && !enums.has(candidate) && !namespaces.has(candidate)) continue;
+      const full = dot < 0 ? candidate : `${s === '' ? '' : `${s}.`}${ref}`;
       if (messages.has(full) || enums.has(full)) return full;
       throw new ProtoSchemaError(
-        `${where(pos)}: "${ref}" in ${context} resolves to "${full}", which is not defined ("${join(s, first)}" shadows outer scopes)`,
+        `${where(pos)}: "${ref}" in ${context()} resolves to "${full}", which is not defined ("${candidate}" shadows outer scopes)`,
       );
     }
-    throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context}`);
+    throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context()}`);
   };
 
-  const resolveType = (typeName: string, scope: string, pos: Position, context: string): FieldType => {
-    if (isScalarType(typeName)) return { kind: 'scalar', scalar: typeName };
-    const fullName = resolveName(typeName, scope, pos, context);
-    const message = messages.get(fullName);
-    if (message !== undefined) return { kind: 'message', fullName, message };
-    return { kind: 'enum', fullName, enum: enums.get(fullName)! };
+  const scalarTypes = new Map<string, FieldType>();
+  const namedTypes = new Map<string, FieldType>(); // by scope, then reference
+  const resolveType = (typeName: string, scope: string, pos: Position, context: () => string): FieldType => {
+    if (SCALARS.has(typeName)) {
+      let scalar = scalarTypes.get(typeName);
+      if (scalar === undefined) {
+        scalar = { kind: 'scalar', scalar: typeName as ScalarType };
+        scalarTypes.set(typeName, scalar);
+      }
+      return scalar;
+    }
+    const key = `${scope} ${typeName}`;
+    let type = namedTypes.get(key);
+    if (type === undefined) {
+      const fullName = resolveName(typeName, scope, pos, context);
+      const message = messages.get(fullName);
+      type = message !== undefined ? { kind: 'message', fullName, message } : { kind: 'enum', fullName, enum: enums.get(fullName)! };
+      namedTypes.set(key, type);
+    }
+    return type;
   };
 
-  for (const { node, descriptor, scope } of pending) {
-    for (const fieldNode of node.fields) {
-      const context = `field ${descriptor.fullName}.${fieldNode.name}`;
-      if (descriptor.fieldsByName.has(fieldNode.name)) throw new ProtoSchemaError(`${where(fieldNode.pos)}: duplicate field name in ${context}`);
-      const clash = descriptor.fieldsByNumber.get(fieldNode.number);
+  for (let p = 0; p < pending.length; p++) {
+    const { node, descriptor, scope } = pending[p]!;
+    const fields = descriptor.fields;
+    const byName = descriptor.fieldsByName;
+    const byNumber = descriptor.fieldsByNumber;
+    let sorted = true;
+    let optionals = false;
+    for (let f = 0; f < node.fields.length; f++) {
+      const fieldNode = node.fields[f]!;
+      const context = (): string => `field ${descriptor.fullName}.${fieldNode.name}`;
+      if (byName.has(fieldNode.name)) throw new ProtoSchemaError(`${where(fieldNode.pos)}: duplicate field name in ${context()}`);
+      const clash = byNumber.get(fieldNode.number);
       if (clash !== undefined) {
-        throw new ProtoSchemaError(`${where(fieldNode.pos)}: field number ${fieldNode.number} of ${context} is already used by ${clash.name}`);
+        throw new ProtoSchemaError(`${where(fieldNode.pos)}: field number ${fieldNode.number} of ${context()} is already used by ${clash.name}`);
       }
       const type = resolveType(fieldNode.typeName, scope, fieldNode.pos, context);
-      const packable = fieldNode.label === 'repeated' && (type.kind === 'enum' || (type.kind === 'scalar' && type.scalar !== 'string' && type.scalar !== 'bytes'));
+      const packable =
+        fieldNode.label === 'repeated' && (type.kind === 'enum' || (type.kind === 'scalar' && type.scalar !== 'string' && type.scalar !== 'bytes'));
       if (fieldNode.packed !== undefined && !packable) {
-        throw new ProtoSchemaError(`${where(fieldNode.pos)}: [packed] only applies to repeated numeric fields (${context})`);
+        throw new ProtoSchemaError(`${where(fieldNode.pos)}: [packed] only applies to repeated numeric fields (${context()})`);
       }
       const field: FieldDescriptor = {
         name: fieldNode.name,
         number: fieldNode.number,
         label: fieldNode.label,
         type,
-        ...(fieldNode.mapKey !== undefined ? { mapKey: fieldNode.mapKey } : {}),
-        ...(fieldNode.oneof !== undefined ? { oneof: fieldNode.oneof } : {}),
+        mapKey: fieldNode.mapKey,
+        oneof: fieldNode.oneof,
         packed: packable && fieldNode.packed !== false,
       };
-      descriptor.fields.push(field);
-      descriptor.fieldsByName.set(field.name, field);
-      descriptor.fieldsByNumber.set(field.number, field);
+      if (f > 0 && fields[f - 1]!.number > field.number) sorted = false;
+      if (field.label === 'optional') optionals = true;
+      fields.push(field);
+      byName.set(field.name, field);
+      byNumber.set(field.number, field);
     }
-    descriptor.fieldsInNumberOrder = [...descriptor.fields].sort((a, b) => a.number - b.number);
+    descriptor.fieldsInNumberOrder = sorted ? fields : [...fields].sort((a, b) => a.number - b.number);
     // Real oneofs in declaration order, then the synthetic ones (as protoc and protobufjs order them).
-    descriptor.oneofs = [
-      ...node.oneofs,
-      ...descriptor.fields
-        .filter((f) => f.label === 'optional')
-        .map((f) => ({ name: f.oneof!, fields: [f.name], synthetic: true })),
-    ];
-    for (const oneof of descriptor.oneofs) {
-      if (descriptor.fieldsByName.has(oneof.name)) {
+    if (optionals) {
+      descriptor.oneofs = [
+        ...node.oneofs,
+        ...fields.filter((f) => f.label === 'optional').map((f) => ({ name: f.oneof!, fields: [f.name], synthetic: true })),
+      ];
+    } else {
+      descriptor.oneofs = node.oneofs;
+    }
+    for (let o = 0; o < descriptor.oneofs.length; o++) {
+      const oneof = descriptor.oneofs[o]!;
+      if (byName.has(oneof.name)) {
         throw new ProtoSchemaError(`oneof "${oneof.name}" of ${descriptor.fullName} clashes with a field of that name`);
       }
     }
@@ -920,12 +889,12 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
       if (services.has(fullName)) throw new ProtoSchemaError(`${where(service.pos)}: service "${fullName}" is already defined`);
       const names = new Set<string>();
       const methods: MethodDescriptor[] = service.methods.map((method) => {
-        const context = `rpc ${fullName}.${method.name}`;
-        if (names.has(method.name)) throw new ProtoSchemaError(`${where(method.pos)}: duplicate ${context}`);
+        const context = (): string => `rpc ${fullName}.${method.name}`;
+        if (names.has(method.name)) throw new ProtoSchemaError(`${where(method.pos)}: duplicate ${context()}`);
         names.add(method.name);
         const messageOf = (ref: string): string => {
           const resolved = resolveName(ref, file.packageName, method.pos, context);
-          if (!messages.has(resolved)) throw new ProtoSchemaError(`${where(method.pos)}: "${ref}" in ${context} is an enum, not a message`);
+          if (!messages.has(resolved)) throw new ProtoSchemaError(`${where(method.pos)}: "${ref}" in ${context()} is an enum, not a message`);
           return resolved;
         };
         return {

@@ -1,0 +1,47 @@
+/**
+ * Coffer's dependency-free RPC runtime: a proto3 parser, a protobuf codec (protobufjs `toObject`
+ * shape) and a gRPC server on `node:http2`.
+ */
+export {
+  buildSchema,
+  isScalarType,
+  parseProtoFile,
+  parseProtoSchema,
+  ProtoParseError,
+  ProtoSchemaError,
+} from './proto-parser';
+export type {
+  EnumDescriptor,
+  FieldDescriptor,
+  FieldLabel,
+  FieldType,
+  MessageDescriptor,
+  MethodDescriptor,
+  OneofDescriptor,
+  ProtoFile,
+  ProtoSchema,
+  ScalarType,
+  ServiceDescriptor,
+} from './proto-parser';
+export { codecFor, decodeMessage, encodeMessage, ProtobufDecodeError } from './protobuf';
+export type { MessageCodec, WireMessage } from './protobuf';
+export { loadSchema, loadServices, messageCodec, serviceDefinitions } from './services';
+export type { MethodDefinition, ServiceDefinition } from './services';
+export { GrpcError, GrpcServer, percentEncodeGrpcMessage, Status } from './grpc-server';
+export type {
+  BidiStreamingHandler,
+  CallContext,
+  ClientStream,
+  ClientStreamingHandler,
+  DuplexStream,
+  GrpcLog,
+  GrpcServerOptions,
+  ListenOptions,
+  LogFieldValue,
+  MethodImplementation,
+  ServerStream,
+  ServerStreamingHandler,
+  ServiceImplementation,
+  StatusCode,
+  UnaryHandler,
+} from './grpc-server';
