@@ -88,4 +88,15 @@ resource "coffer_user_secret" "canary" {
     expect(ws.allFilesText()).not.toContain(canary);
     expect(storeFilesText(ws.home)).not.toContain(canary);
   });
+
+  test('the audit log records the writes, without the value', () => {
+    const audit = fs.readFileSync(path.join(ws.home, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ msg: 'audit_log', action: 'create', secret: 'canary', outcome: 'success', backend: 'local' }),
+        expect.objectContaining({ action: 'update', secret: 'canary', outcome: 'success' }),
+      ]),
+    );
+    expect(JSON.stringify(audit)).not.toContain(canary);
+  });
 });
