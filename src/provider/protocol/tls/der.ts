@@ -180,6 +180,8 @@ export function printableString(text: string): Buffer {
 }
 
 export function ia5String(text: string): Buffer {
+  // IA5 is 7-bit ASCII, NUL included.
+  // eslint-disable-next-line no-control-regex
   if (!/^[\x00-\x7f]*$/.test(text)) throw new RangeError(`DER: "${text}" is not an IA5String`);
   return tlv(Tag.IA5_STRING, Buffer.from(text, 'latin1'));
 }
