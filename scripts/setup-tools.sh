@@ -55,14 +55,42 @@ install_postgres() {
   for b in postgres initdb pg_ctl psql; do ln -sf "$pgbin/$b" "$BIN_DIR/$b"; done
 }
 
+# Third-party providers the templates and benchmarks use, built from their Go modules and
+# placed in a filesystem mirror (both registry hosts) so `tofu init` works offline.
+install_go_provider() {
+  local module="$1" version="$2" namespace="$3" type="$4"
+  local plain="${version#v}"
+  local gobin="$TOOLS_DIR/go-bin/$type-$plain"
+  local exe="$gobin/terraform-provider-$type"
+  if [ ! -x "$exe" ]; then
+    say "building terraform-provider-$type $version from its Go module"
+    mkdir -p "$gobin"
+    GOBIN="$gobin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$module@$version"
+  else
+    say "terraform-provider-$type $version already built"
+  fi
+  local host dir
+  for host in registry.opentofu.org registry.terraform.io; do
+    dir="$TOOLS_DIR/provider-mirror/$host/$namespace/$type/$plain/linux_amd64"
+    mkdir -p "$dir"
+    ln -sf "$exe" "$dir/terraform-provider-${type}_v$plain"
+  done
+}
+
 install_tofu
 install_openbao
 install_postgres
+if [ "${COFFER_SKIP_GO_PROVIDERS:-}" != 1 ]; then
+  # v2.17.0 is what the templates target, but the Go module proxy reachable here answers
+  # "403: this module version is not available" for it; v2.19.0 is the version it serves.
+  install_go_provider github.com/coder/terraform-provider-coder/v2 "${COFFER_CODER_PROVIDER_VERSION:-v2.19.0}" coder coder
+fi
 
 say "installed in $BIN_DIR:"
 printf '  tofu       %s\n' "$(TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version | head -1)" >&2
 printf '  bao        %s\n' "$("$BIN_DIR/bao" version | head -1)" >&2
 printf '  postgres   %s\n' "$("$BIN_DIR/postgres" --version)" >&2
+printf '  providers  %s\n' "$(ls "$TOOLS_DIR/provider-mirror/registry.opentofu.org"/*/* -d 2>/dev/null | sed "s#.*/registry.opentofu.org/##" | tr '\n' ' ')" >&2
 if command -v terraform >/dev/null 2>&1; then
   printf '  terraform  %s (from PATH)\n' "$(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | head -1)" >&2
 else
