@@ -17,6 +17,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
+      // Client backends against real servers started by the tests (OpenBao) or given by env (Coder).
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      moduleFileExtensions: ['ts', 'js', 'json', 'proto'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
