@@ -1,71 +1,32 @@
 /**
- * Loads Coffer's protobuf definitions and turns each RPC into a grpc-js method definition.
- * The .proto texts are bundled as strings (esbuild text loader; a jest transform in tests), so
- * start-up reads no files.
+ * Coffer's protobuf definitions, loaded into our own RPC runtime. The .proto texts are bundled
+ * as strings (esbuild text loader; a jest transform in tests), so start-up reads no files.
  */
-import * as protobuf from 'protobufjs';
-import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { loadServices, messageCodec as codecByName, type ServiceDefinition, type WireMessage } from '../rpc';
 import healthProto from './health.proto';
 import pluginProto from './plugin.proto';
 import tfplugin6Proto from './tfplugin6.proto';
 
-/** A decoded protobuf message: snake_case field names as in the .proto files. */
-export type WireMessage = { [field: string]: unknown };
+export type { WireMessage };
 
-let root: protobuf.Root | undefined;
+const PROTO_TEXTS = [tfplugin6Proto, pluginProto, healthProto];
 
-function loadRoot(): protobuf.Root {
-  if (root === undefined) {
-    const next = new protobuf.Root();
-    for (const text of [tfplugin6Proto, pluginProto, healthProto]) {
-      protobuf.parse(text, next, { keepCase: true });
-    }
-    next.resolveAll();
-    root = next;
-  }
-  return root;
-}
+let services: Record<string, ServiceDefinition> | undefined;
 
-const DECODE_OPTIONS: protobuf.IConversionOptions = {
-  longs: Number,
-  enums: Number,
-  bytes: Buffer,
-  defaults: true,
-  arrays: true,
-  objects: true,
-  oneofs: true,
-};
-
-function codecFor(type: protobuf.Type) {
-  return {
-    serialize: (message: WireMessage): Buffer => Buffer.from(type.encode(type.fromObject(message)).finish()),
-    deserialize: (bytes: Buffer): WireMessage => type.toObject(type.decode(bytes), DECODE_OPTIONS) as WireMessage,
-  };
-}
-
-/** grpc-js definitions of every RPC of a service, keyed by method name. */
-export function serviceDefinition(serviceName: string): ServiceDefinition {
-  const service = loadRoot().lookupService(serviceName);
-  const definition: Record<string, MethodDefinition<WireMessage, WireMessage>> = {};
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const request = codecFor(method.resolvedRequestType as protobuf.Type);
-    const response = codecFor(method.resolvedResponseType as protobuf.Type);
-    definition[method.name] = {
-      path: `/${serviceName}/${method.name}`,
-      requestStream: Boolean(method.requestStream),
-      responseStream: Boolean(method.responseStream),
-      requestSerialize: request.serialize,
-      requestDeserialize: request.deserialize,
-      responseSerialize: response.serialize,
-      responseDeserialize: response.deserialize,
-      originalName: method.name,
-    };
-  }
+/** The definition of one service (`tfplugin6.Provider`, `plugin.GRPCController`, …). */
+export function serviceDefinition(fullName: string): ServiceDefinition {
+  services ??= loadServices(PROTO_TEXTS);
+  const definition = services[fullName];
+  if (definition === undefined) throw new Error(`no service ${fullName} in Coffer's proto definitions`);
   return definition;
 }
 
-/** Encodes/decodes one message type by full name; used by tests that act as the client. */
+/** Serializer/deserializer pair of one message type, for tests that act as the client. */
 export function messageCodec(fullName: string) {
-  return codecFor(loadRoot().lookupType(fullName));
+  services ??= loadServices(PROTO_TEXTS);
+  const codec = codecByName(fullName);
+  return {
+    serialize: (message: WireMessage): Buffer => codec.encode(message),
+    deserialize: (bytes: Buffer): WireMessage => codec.decode(bytes),
+  };
 }

@@ -79,15 +79,22 @@ export interface ClientStream<Req = WireMessage> extends CallContext {
 
 export interface DuplexStream<Req = WireMessage, Res = WireMessage> extends ServerStream<Res>, ClientStream<Req> {}
 
-export type UnaryHandler<Req = WireMessage, Res = WireMessage> = (request: Req, call: CallContext) => Res | Promise<Res>;
+export type UnaryHandler<Req = WireMessage, Res = WireMessage> = (
+  request: Req,
+  call: CallContext,
+) => Res | Promise<Res>;
 /** The call lasts until `stream.end()`/`fail()`; a throw or rejection fails it. */
 export type ServerStreamingHandler<Req = WireMessage, Res = WireMessage> = (
   request: Req,
   stream: ServerStream<Res>,
 ) => void | Promise<void>;
-export type ClientStreamingHandler<Req = WireMessage, Res = WireMessage> = (stream: ClientStream<Req>) => Res | Promise<Res>;
+export type ClientStreamingHandler<Req = WireMessage, Res = WireMessage> = (
+  stream: ClientStream<Req>,
+) => Res | Promise<Res>;
 /** The call lasts until `stream.end()`/`fail()`; a throw or rejection fails it. */
-export type BidiStreamingHandler<Req = WireMessage, Res = WireMessage> = (stream: DuplexStream<Req, Res>) => void | Promise<void>;
+export type BidiStreamingHandler<Req = WireMessage, Res = WireMessage> = (
+  stream: DuplexStream<Req, Res>,
+) => void | Promise<void>;
 
 /** A plain function implements a unary method; streaming methods say which kind they implement. */
 export type MethodImplementation =
@@ -282,6 +289,7 @@ class ServerCall implements DuplexStream {
     private readonly registered: RegisteredMethod,
     private readonly maxBytes: number,
     private readonly log: GrpcLog,
+    private readonly open: Set<ServerCall>,
   ) {
     this.method = registered.definition;
     this.reader = new FrameReader(
@@ -293,6 +301,7 @@ class ServerCall implements DuplexStream {
 
   start(): void {
     const stream = this.stream;
+    this.open.add(this);
     stream.on('data', (chunk: Buffer) => {
       if (!this.finished) this.reader.push(chunk);
     });
@@ -405,7 +414,13 @@ class ServerCall implements DuplexStream {
         }
       }
     }
-    if (this.requestEnded && this.queue.length === 0 && !this.endDelivered && this.endCallback !== undefined && !this.finished) {
+    if (
+      this.requestEnded &&
+      this.queue.length === 0 &&
+      !this.endDelivered &&
+      this.endCallback !== undefined &&
+      !this.finished
+    ) {
       this.endDelivered = true;
       try {
         this.endCallback();
@@ -501,7 +516,10 @@ class ServerCall implements DuplexStream {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return false;
     try {
-      stream.respond({ ':status': 200, 'content-type': CONTENT_TYPE, 'grpc-accept-encoding': 'identity' }, { waitForTrailers: true });
+      stream.respond(
+        { ':status': 200, 'content-type': CONTENT_TYPE, 'grpc-accept-encoding': 'identity' },
+        { waitForTrailers: true },
+      );
     } catch (error) {
       this.log('debug', 'grpc respond failed', { method: this.method.path, error: describe(error) });
       return false;
@@ -541,7 +559,22 @@ class ServerCall implements DuplexStream {
     // Whatever the client still sends is read and dropped (keeps flow control moving).
   }
 
+  /** Server shutdown: RST_STREAM(CANCEL), which gRPC clients report as CANCELLED. */
+  abort(): void {
+    if (this.finished) return; // completed: its status is on the way
+    this.finished = true;
+    this.reader.stop();
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
+    try {
+      if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+    } catch (error) {
+      this.log('debug', 'http2 stream close failed', { method: this.method.path, error: describe(error) });
+    }
+    this.cancel();
+  }
+
   private onClose(): void {
+    this.open.delete(this);
     if (this.deadline !== undefined) clearTimeout(this.deadline);
     if (this.finished) return;
     this.finished = true;
@@ -567,6 +600,7 @@ class ServerCall implements DuplexStream {
 export class GrpcServer {
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly calls = new Set<ServerCall>();
   private server: http2.Http2Server | http2.Http2SecureServer | undefined;
   private readonly maxBytes: number;
   private readonly log: GrpcLog;
@@ -623,7 +657,9 @@ export class GrpcServer {
             minVersion: 'TLSv1.2',
           });
     const events = server as unknown as EventEmitter;
-    events.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
+    events.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
+      this.onStream(stream, headers),
+    );
     events.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
     events.on('sessionError', (error: Error) => this.log('debug', 'http2 session error', { error: describe(error) }));
     events.on('tlsClientError', (error: Error) => this.log('debug', 'tls client error', { error: describe(error) }));
@@ -660,12 +696,18 @@ export class GrpcServer {
     });
   }
 
-  /** Drops every connection at once (open calls see cancellation) and stops listening. */
+  /**
+   * Cancels every open call (RST_STREAM CANCEL: clients see CANCELLED, handlers see onCancel),
+   * drops every connection and stops listening.
+   */
   forceShutdown(): void {
     const server = this.server;
+    for (const call of [...this.calls]) call.abort();
+    this.calls.clear();
     for (const session of this.sessions) {
       try {
-        session.destroy();
+        // With an error and a code, streams still open get RST_STREAM(CANCEL) (clients: CANCELLED).
+        session.destroy(new Error('grpc server shutdown'), http2.constants.NGHTTP2_CANCEL);
       } catch (error) {
         this.log('debug', 'http2 session destroy failed', { error: describe(error) });
       }
@@ -690,7 +732,11 @@ export class GrpcServer {
     stream.on('error', (error: Error) => this.log('debug', 'http2 stream error', { error: describe(error) }));
     const path = headers[':path'];
     const contentType = headers['content-type'];
-    if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+    if (
+      headers[':method'] !== 'POST' ||
+      typeof contentType !== 'string' ||
+      !contentType.startsWith('application/grpc')
+    ) {
       reject(stream, headers[':method'] !== 'POST' ? 405 : 415);
       return;
     }
@@ -699,7 +745,7 @@ export class GrpcServer {
       trailersOnly(stream, Status.UNIMPLEMENTED, `unknown method ${String(path)}`);
       return;
     }
-    new ServerCall(stream, headers, registered, this.maxBytes, this.log).start();
+    new ServerCall(stream, headers, registered, this.maxBytes, this.log, this.calls).start();
   }
 }
 
@@ -716,7 +762,12 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: StatusCode, message
   stream.resume(); // read and drop the request
   try {
     stream.respond(
-      { ':status': 200, 'content-type': CONTENT_TYPE, 'grpc-status': String(code), 'grpc-message': percentEncodeGrpcMessage(message) },
+      {
+        ':status': 200,
+        'content-type': CONTENT_TYPE,
+        'grpc-status': String(code),
+        'grpc-message': percentEncodeGrpcMessage(message),
+      },
       { endStream: true },
     );
   } catch {

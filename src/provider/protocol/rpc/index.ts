@@ -1,6 +1,16 @@
 /**
  * Coffer's dependency-free RPC runtime: a proto3 parser, a protobuf codec (protobufjs `toObject`
  * shape) and a gRPC server on `node:http2`.
+ *
+ *   const services = loadServices([tfplugin6Proto, pluginProto, healthProto]);
+ *   const server = new GrpcServer({ log: (level, message, fields) => logger[level](message, fields) });
+ *   server.addService(services['tfplugin6.Provider'], { GetProviderSchema: async (request) => ({ ... }) });
+ *   server.addService(services['plugin.GRPCStdio'], {
+ *     StreamStdio: { serverStreaming: (_request, stream) => stream.onCancel(() => undefined) },
+ *   });
+ *   await server.listen({ path: socketPath, tls: { key, cert, clientCaPem } });
+ *   ...
+ *   server.forceShutdown();
  */
 export {
   buildSchema,
@@ -11,6 +21,7 @@ export {
   ProtoSchemaError,
 } from './proto-parser';
 export type {
+  BuildOptions,
   EnumDescriptor,
   FieldDescriptor,
   FieldLabel,

@@ -231,7 +231,8 @@ export interface ProtoFile {
 // this runs once per process start, long before the JIT warms up). Comments are tokens too and are
 // dropped; anything else that is not blank becomes a one-character token the parser reports.
 
-const TOKENS = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|[A-Za-z_.][\w.]*|[-+]?\d[\w.+-]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\S/g;
+const TOKENS =
+  /\/\/[^\n]*|\/\*[\s\S]*?\*\/|[A-Za-z_.][\w.]*|[-+]?\d[\w.+-]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\S/g;
 
 function tokenize(text: string): string[] {
   const all = text.match(TOKENS);
@@ -266,6 +267,10 @@ function locate(source: Source, token: number): { line: number; column: number }
     }
     index++;
   }
+  return lineColumn(source, offset);
+}
+
+function lineColumn(source: Source, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = source.text.indexOf('\n'); i >= 0 && i < offset; i = source.text.indexOf('\n', i + 1)) {
@@ -295,6 +300,18 @@ function isStringToken(token: string | undefined): token is string {
   if (token === undefined || token.length < 2) return false;
   const c = token.charCodeAt(0);
   return c === 34 || c === 39;
+}
+
+/** A decimal, hex (0x) or octal (0) integer literal with an optional sign, or undefined. */
+function integerValue(token: string): number | undefined {
+  const negative = token.charCodeAt(0) === 45;
+  const digits = negative || token.charCodeAt(0) === 43 ? token.slice(1) : token;
+  let value: number;
+  if (/^[1-9][0-9]*$/.test(digits)) value = parseInt(digits, 10);
+  else if (/^0[xX][0-9a-fA-F]+$/.test(digits)) value = parseInt(digits.slice(2), 16);
+  else if (/^0[0-7]*$/.test(digits)) value = parseInt(digits, 8);
+  else return undefined;
+  return negative ? -value : value;
 }
 
 function describeToken(token: string | undefined): string {
@@ -367,7 +384,12 @@ class Parser {
           this.fail(`expected a top-level statement, found ${describeToken(token)}`);
       }
     }
-    return { fileName: this.source.file, packageName: this.packageName, messages: this.messages, services: this.services };
+    return {
+      fileName: this.source.file,
+      packageName: this.packageName,
+      messages: this.messages,
+      services: this.services,
+    };
   }
 
   private fail(message: string, token = this.i): never {
@@ -411,15 +433,10 @@ class Parser {
   private integer(what: string): number {
     const token = this.tokens[this.i];
     if (!isNumberToken(token)) this.fail(`expected ${what}, found ${describeToken(token)}`);
-    const negative = token.charCodeAt(0) === 45;
-    const digits = negative || token.charCodeAt(0) === 43 ? token.slice(1) : token;
-    let value: number;
-    if (/^[1-9][0-9]*$/.test(digits)) value = parseInt(digits, 10);
-    else if (/^0[xX][0-9a-fA-F]+$/.test(digits)) value = parseInt(digits.slice(2), 16);
-    else if (/^0[0-7]*$/.test(digits)) value = parseInt(digits, 8);
-    else return this.fail(`expected ${what} (an integer), found '${token}'`);
+    const value = integerValue(token);
+    if (value === undefined) return this.fail(`expected ${what} (an integer), found '${token}'`);
     this.i++;
-    return negative ? -value : value;
+    return value;
   }
 
   /** `option name = constant;` */
@@ -494,7 +511,14 @@ class Parser {
 
   private message(): MessageNode {
     const at = this.i++;
-    const node: MessageNode = { kind: 'message', name: this.name('message name', false), fields: [], oneofs: [], nested: [], pos: this.pos(at) };
+    const node: MessageNode = {
+      kind: 'message',
+      name: this.name('message name', false),
+      fields: [],
+      oneofs: [],
+      nested: [],
+      pos: this.pos(at),
+    };
     this.expect('{');
     const tokens = this.tokens;
     for (;;) {
@@ -568,7 +592,11 @@ class Parser {
     let label: FieldLabel = oneof === undefined ? 'singular' : 'oneof';
     let typeName: string;
     let mapKey: ScalarType | undefined;
-    if (oneof === undefined && (tokens[at] === 'repeated' || tokens[at] === 'optional') && isIdentifier(tokens[at + 2])) {
+    if (
+      oneof === undefined &&
+      (tokens[at] === 'repeated' || tokens[at] === 'optional') &&
+      isIdentifier(tokens[at + 2])
+    ) {
       label = tokens[at] === 'repeated' ? 'repeated' : 'optional';
       this.i++;
     }
@@ -639,7 +667,8 @@ class Parser {
       node.values.push({ name: valueName, number, pos: this.pos(valueAt) });
     }
     if (node.values.length === 0) this.fail(`enum ${name} has no values`, at);
-    if (node.values[0]!.number !== 0) this.fail(`the first value of enum ${name} must be 0 in proto3`, node.values[0]!.pos.token);
+    if (node.values[0]!.number !== 0)
+      this.fail(`the first value of enum ${name} must be 0 in proto3`, node.values[0]!.pos.token);
     return node;
   }
 
@@ -669,7 +698,8 @@ class Parser {
       if (requestStream) this.i++;
       const requestType = this.name('request type', true);
       this.expect(')');
-      if (this.tokens[this.i] !== 'returns') this.fail(`expected 'returns', found ${describeToken(this.tokens[this.i])}`);
+      if (this.tokens[this.i] !== 'returns')
+        this.fail(`expected 'returns', found ${describeToken(this.tokens[this.i])}`);
       this.i++;
       this.expect('(');
       const responseStream = this.tokens[this.i] === 'stream' && isIdentifier(this.tokens[this.i + 1]);
@@ -679,7 +709,8 @@ class Parser {
       if (this.accept('{')) {
         while (!this.accept('}')) {
           if (this.accept(';')) continue;
-          if (this.tokens[this.i] !== 'option') this.fail(`expected 'option' or '}', found ${describeToken(this.tokens[this.i])}`);
+          if (this.tokens[this.i] !== 'option')
+            this.fail(`expected 'option' or '}', found ${describeToken(this.tokens[this.i])}`);
           this.option();
         }
         this.accept(';');
@@ -699,21 +730,57 @@ export function parseProtoFile(text: string, fileName = 'input.proto'): ProtoFil
 // ---------------------------------------------------------------------------------------------
 // Resolution.
 
-interface MutableMessage {
-  kind: 'message';
-  fullName: string;
-  name: string;
-  fields: FieldDescriptor[];
-  fieldsInNumberOrder: FieldDescriptor[];
-  fieldsByNumber: Map<number, FieldDescriptor>;
-  fieldsByName: Map<string, FieldDescriptor>;
-  oneofs: OneofDescriptor[];
+interface ResolvedFields {
+  readonly fields: readonly FieldDescriptor[];
+  readonly fieldsInNumberOrder: readonly FieldDescriptor[];
+  readonly fieldsByNumber: ReadonlyMap<number, FieldDescriptor>;
+  readonly fieldsByName: ReadonlyMap<string, FieldDescriptor>;
+  readonly oneofs: readonly OneofDescriptor[];
 }
 
-interface Pending {
-  readonly node: MessageNode;
-  readonly descriptor: MutableMessage;
-  readonly scope: string;
+/** A message whose fields are resolved on first access (all at once unless the schema is lazy). */
+class Message implements MessageDescriptor {
+  readonly kind = 'message' as const;
+  private resolved: ResolvedFields | undefined;
+
+  constructor(
+    readonly fullName: string,
+    readonly name: string,
+    private node: MessageNode | undefined,
+    private readonly resolver: (message: Message, node: MessageNode) => ResolvedFields,
+  ) {}
+
+  resolve(): ResolvedFields {
+    if (this.resolved === undefined) {
+      this.resolved = this.resolver(this, this.node!);
+      this.node = undefined;
+    }
+    return this.resolved;
+  }
+
+  get fields(): readonly FieldDescriptor[] {
+    return this.resolve().fields;
+  }
+  get fieldsInNumberOrder(): readonly FieldDescriptor[] {
+    return this.resolve().fieldsInNumberOrder;
+  }
+  get fieldsByNumber(): ReadonlyMap<number, FieldDescriptor> {
+    return this.resolve().fieldsByNumber;
+  }
+  get fieldsByName(): ReadonlyMap<string, FieldDescriptor> {
+    return this.resolve().fieldsByName;
+  }
+  get oneofs(): readonly OneofDescriptor[] {
+    return this.resolve().oneofs;
+  }
+}
+
+export interface BuildOptions {
+  /**
+   * Resolve each message's fields on first use instead of now: faster start-up, but a bad type
+   * reference inside a message is only reported when that message is first used.
+   */
+  readonly lazy?: boolean;
 }
 
 function join(scope: string, name: string): string {
@@ -732,15 +799,16 @@ function where(pos: Position): string {
 }
 
 /** Resolves a set of parsed files (which may reference each other's types) into one schema. */
-export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
-  const messages = new Map<string, MutableMessage>();
+export function buildSchema(files: readonly ProtoFile[], options: BuildOptions = {}): ProtoSchema {
+  const messages = new Map<string, Message>();
   const enums = new Map<string, EnumDescriptor>();
   const namespaces = new Set<string>(); // package names and their prefixes
-  const pending: Pending[] = [];
 
   const declare = (fullName: string, pos: Position): void => {
-    if (messages.has(fullName) || enums.has(fullName)) throw new ProtoSchemaError(`${where(pos)}: "${fullName}" is already defined`);
-    if (namespaces.has(fullName)) throw new ProtoSchemaError(`${where(pos)}: "${fullName}" is already defined as a package`);
+    if (messages.has(fullName) || enums.has(fullName))
+      throw new ProtoSchemaError(`${where(pos)}: "${fullName}" is already defined`);
+    if (namespaces.has(fullName))
+      throw new ProtoSchemaError(`${where(pos)}: "${fullName}" is already defined as a package`);
   };
 
   const collect = (node: MessageNode | EnumNode, scope: string): void => {
@@ -750,25 +818,15 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
       const values = new Map<string, number>();
       const namesByNumber = new Map<number, string>();
       for (const value of node.values) {
-        if (values.has(value.name)) throw new ProtoSchemaError(`${where(value.pos)}: duplicate enum value ${value.name} in ${fullName}`);
+        if (values.has(value.name))
+          throw new ProtoSchemaError(`${where(value.pos)}: duplicate enum value ${value.name} in ${fullName}`);
         values.set(value.name, value.number);
         if (!namesByNumber.has(value.number)) namesByNumber.set(value.number, value.name);
       }
       enums.set(fullName, { kind: 'enum', fullName, name: node.name, values, namesByNumber });
       return;
     }
-    const descriptor: MutableMessage = {
-      kind: 'message',
-      fullName,
-      name: node.name,
-      fields: [],
-      fieldsInNumberOrder: [],
-      fieldsByNumber: new Map(),
-      fieldsByName: new Map(),
-      oneofs: [],
-    };
-    messages.set(fullName, descriptor);
-    pending.push({ node, descriptor, scope: fullName });
+    messages.set(fullName, new Message(fullName, node.name, node, resolveFields));
     for (const nested of node.nested) collect(nested, fullName);
   };
 
@@ -776,7 +834,8 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
     let prefix = '';
     for (const part of file.packageName === '' ? [] : file.packageName.split('.')) {
       prefix = join(prefix, part);
-      if (messages.has(prefix) || enums.has(prefix)) throw new ProtoSchemaError(`package "${prefix}" clashes with a type of that name`);
+      if (messages.has(prefix) || enums.has(prefix))
+        throw new ProtoSchemaError(`package "${prefix}" clashes with a type of that name`);
       namespaces.add(prefix);
     }
   }
@@ -784,69 +843,84 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
     for (const node of file.messages) collect(node, file.packageName);
   }
 
-  /** Resolves a type reference made in `scope`; `context()` names the referrer in error messages. */
-  const resolveName = (ref: string, scope: string, pos: Position, context: () => string): string => {
+  // Every declared name (types and package prefixes) in one map: resolution does one lookup per scope.
+  const declared = new Map<string, Message | EnumDescriptor | undefined>();
+  for (const name of namespaces) declared.set(name, undefined);
+  for (const [name, message] of messages) declared.set(name, message);
+  for (const [name, enumeration] of enums) declared.set(name, enumeration);
+
+  /** Resolves a type reference made in `scope` by `context` (e.g. "field p.M.f", for error messages). */
+  const resolveName = (ref: string, scope: string, pos: Position, context: string): FieldType => {
+    let full: string | undefined;
     if (ref.charCodeAt(0) === 46) {
-      const full = ref.slice(1);
-      if (messages.has(full) || enums.has(full)) return full;
-      throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context()}`);
+      full = ref.slice(1);
+    } else {
+      const dot = ref.indexOf('.');
+      const first = dot < 0 ? ref : ref.slice(0, dot);
+      for (let s: string | undefined = scope; s !== undefined; s = parentScope(s)) {
+        const candidate = s === '' ? first : `${s}.${first}`;
+        if (!declared.has(candidate)) continue;
+        full = dot < 0 ? candidate : s === '' ? ref : `${s}.${ref}`;
+        if (declared.get(full) === undefined) {
+          throw new ProtoSchemaError(
+            `${where(pos)}: "${ref}" in ${context} resolves to "${full}", which is not defined ("${candidate}" shadows outer scopes)`,
+          );
+        }
+        break;
+      }
     }
-    const dot = ref.indexOf('.');
-    const first = dot < 0 ? ref : ref.slice(0, dot);
-    for (let s: string | undefined = scope; s !== undefined; s = parentScope(s)) {
-      const candidate = s === '' ? first : `${s}.${first}`;
-      if (!messages.has(candidate) && !enums.has(candidate) && !namespaces.has(candidate)) continue;
-      const full = dot < 0 ? candidate : `${s === '' ? '' : `${s}.`}${ref}`;
-      if (messages.has(full) || enums.has(full)) return full;
-      throw new ProtoSchemaError(
-        `${where(pos)}: "${ref}" in ${context()} resolves to "${full}", which is not defined ("${candidate}" shadows outer scopes)`,
-      );
-    }
-    throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context()}`);
+    const target = full === undefined ? undefined : declared.get(full);
+    if (target === undefined) throw new ProtoSchemaError(`${where(pos)}: unknown type "${ref}" in ${context}`);
+    return target.kind === 'message'
+      ? { kind: 'message', fullName: target.fullName, message: target }
+      : { kind: 'enum', fullName: target.fullName, enum: target };
   };
 
   const scalarTypes = new Map<string, FieldType>();
-  const namedTypes = new Map<string, FieldType>(); // by scope, then reference
-  const resolveType = (typeName: string, scope: string, pos: Position, context: () => string): FieldType => {
-    if (SCALARS.has(typeName)) {
-      let scalar = scalarTypes.get(typeName);
-      if (scalar === undefined) {
-        scalar = { kind: 'scalar', scalar: typeName as ScalarType };
-        scalarTypes.set(typeName, scalar);
-      }
-      return scalar;
+  for (const scalar of SCALARS) scalarTypes.set(scalar, { kind: 'scalar', scalar: scalar as ScalarType });
+  /** Resolved references by scope, then by reference text. */
+  const resolvedByScope = new Map<string, Map<string, FieldType>>();
+  const scopeCache = (scope: string): Map<string, FieldType> => {
+    let cache = resolvedByScope.get(scope);
+    if (cache === undefined) {
+      cache = new Map();
+      resolvedByScope.set(scope, cache);
     }
-    const key = `${scope} ${typeName}`;
-    let type = namedTypes.get(key);
-    if (type === undefined) {
-      const fullName = resolveName(typeName, scope, pos, context);
-      const message = messages.get(fullName);
-      type = message !== undefined ? { kind: 'message', fullName, message } : { kind: 'enum', fullName, enum: enums.get(fullName)! };
-      namedTypes.set(key, type);
-    }
-    return type;
+    return cache;
   };
 
-  for (let p = 0; p < pending.length; p++) {
-    const { node, descriptor, scope } = pending[p]!;
-    const fields = descriptor.fields;
-    const byName = descriptor.fieldsByName;
-    const byNumber = descriptor.fieldsByNumber;
+  function resolveFields(descriptor: Message, node: MessageNode): ResolvedFields {
+    const scope = descriptor.fullName;
+    const resolved = scopeCache(scope);
+    const fields: FieldDescriptor[] = [];
+    const byName = new Map<string, FieldDescriptor>();
+    const byNumber = new Map<number, FieldDescriptor>();
     let sorted = true;
     let optionals = false;
     for (let f = 0; f < node.fields.length; f++) {
       const fieldNode = node.fields[f]!;
-      const context = (): string => `field ${descriptor.fullName}.${fieldNode.name}`;
-      if (byName.has(fieldNode.name)) throw new ProtoSchemaError(`${where(fieldNode.pos)}: duplicate field name in ${context()}`);
+      if (byName.has(fieldNode.name))
+        throw new ProtoSchemaError(
+          `${where(fieldNode.pos)}: duplicate field name in field ${descriptor.fullName}.${fieldNode.name}`,
+        );
       const clash = byNumber.get(fieldNode.number);
       if (clash !== undefined) {
-        throw new ProtoSchemaError(`${where(fieldNode.pos)}: field number ${fieldNode.number} of ${context()} is already used by ${clash.name}`);
+        throw new ProtoSchemaError(
+          `${where(fieldNode.pos)}: field number ${fieldNode.number} of field ${descriptor.fullName}.${fieldNode.name} is already used by ${clash.name}`,
+        );
       }
-      const type = resolveType(fieldNode.typeName, scope, fieldNode.pos, context);
+      let type = scalarTypes.get(fieldNode.typeName) ?? resolved.get(fieldNode.typeName);
+      if (type === undefined) {
+        type = resolveName(fieldNode.typeName, scope, fieldNode.pos, `field ${descriptor.fullName}.${fieldNode.name}`);
+        resolved.set(fieldNode.typeName, type);
+      }
       const packable =
-        fieldNode.label === 'repeated' && (type.kind === 'enum' || (type.kind === 'scalar' && type.scalar !== 'string' && type.scalar !== 'bytes'));
+        fieldNode.label === 'repeated' &&
+        (type.kind === 'enum' || (type.kind === 'scalar' && type.scalar !== 'string' && type.scalar !== 'bytes'));
       if (fieldNode.packed !== undefined && !packable) {
-        throw new ProtoSchemaError(`${where(fieldNode.pos)}: [packed] only applies to repeated numeric fields (${context()})`);
+        throw new ProtoSchemaError(
+          `${where(fieldNode.pos)}: [packed] only applies to repeated numeric fields (${descriptor.fullName}.${fieldNode.name})`,
+        );
       }
       const field: FieldDescriptor = {
         name: fieldNode.name,
@@ -863,39 +937,50 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
       byName.set(field.name, field);
       byNumber.set(field.number, field);
     }
-    descriptor.fieldsInNumberOrder = sorted ? fields : [...fields].sort((a, b) => a.number - b.number);
     // Real oneofs in declaration order, then the synthetic ones (as protoc and protobufjs order them).
-    if (optionals) {
-      descriptor.oneofs = [
-        ...node.oneofs,
-        ...fields.filter((f) => f.label === 'optional').map((f) => ({ name: f.oneof!, fields: [f.name], synthetic: true })),
-      ];
-    } else {
-      descriptor.oneofs = node.oneofs;
-    }
-    for (let o = 0; o < descriptor.oneofs.length; o++) {
-      const oneof = descriptor.oneofs[o]!;
-      if (byName.has(oneof.name)) {
-        throw new ProtoSchemaError(`oneof "${oneof.name}" of ${descriptor.fullName} clashes with a field of that name`);
+    const oneofs: readonly OneofDescriptor[] = optionals
+      ? [
+          ...node.oneofs,
+          ...fields
+            .filter((f) => f.label === 'optional')
+            .map((f) => ({ name: f.oneof!, fields: [f.name], synthetic: true })),
+        ]
+      : node.oneofs;
+    for (let o = 0; o < oneofs.length; o++) {
+      if (byName.has(oneofs[o]!.name)) {
+        throw new ProtoSchemaError(
+          `oneof "${oneofs[o]!.name}" of ${descriptor.fullName} clashes with a field of that name`,
+        );
       }
     }
+    return {
+      fields,
+      fieldsInNumberOrder: sorted ? fields : [...fields].sort((a, b) => a.number - b.number),
+      fieldsByNumber: byNumber,
+      fieldsByName: byName,
+      oneofs,
+    };
   }
+
+  if (options.lazy !== true) for (const message of messages.values()) message.resolve();
 
   const services = new Map<string, ServiceDescriptor>();
   for (const file of files) {
     for (const service of file.services) {
       const fullName = join(file.packageName, service.name);
       declare(fullName, service.pos);
-      if (services.has(fullName)) throw new ProtoSchemaError(`${where(service.pos)}: service "${fullName}" is already defined`);
+      if (services.has(fullName))
+        throw new ProtoSchemaError(`${where(service.pos)}: service "${fullName}" is already defined`);
       const names = new Set<string>();
       const methods: MethodDescriptor[] = service.methods.map((method) => {
-        const context = (): string => `rpc ${fullName}.${method.name}`;
-        if (names.has(method.name)) throw new ProtoSchemaError(`${where(method.pos)}: duplicate ${context()}`);
+        const context = `rpc ${fullName}.${method.name}`;
+        if (names.has(method.name)) throw new ProtoSchemaError(`${where(method.pos)}: duplicate ${context}`);
         names.add(method.name);
         const messageOf = (ref: string): string => {
           const resolved = resolveName(ref, file.packageName, method.pos, context);
-          if (!messages.has(resolved)) throw new ProtoSchemaError(`${where(method.pos)}: "${ref}" in ${context()} is an enum, not a message`);
-          return resolved;
+          if (resolved.kind !== 'message')
+            throw new ProtoSchemaError(`${where(method.pos)}: "${ref}" in ${context} is an enum, not a message`);
+          return resolved.fullName;
         };
         return {
           name: method.name,
@@ -914,6 +999,13 @@ export function buildSchema(files: readonly ProtoFile[]): ProtoSchema {
 }
 
 /** Parses and resolves a set of .proto texts (in any order) into one schema. */
-export function parseProtoSchema(texts: readonly string[], fileNames?: readonly string[]): ProtoSchema {
-  return buildSchema(texts.map((text, i) => parseProtoFile(text, fileNames?.[i] ?? `proto#${i + 1}`)));
+export function parseProtoSchema(
+  texts: readonly string[],
+  fileNames?: readonly string[],
+  options: BuildOptions = {},
+): ProtoSchema {
+  return buildSchema(
+    texts.map((text, i) => parseProtoFile(text, fileNames?.[i] ?? `proto#${i + 1}`)),
+    options,
+  );
 }

@@ -56,6 +56,63 @@ function wireTypeOf(type: FieldType): number {
   }
 }
 
+/** Value kinds as small integers: the hot switches compile to jump tables. */
+const enum K {
+  Double,
+  Float,
+  Int32,
+  Int64,
+  Uint32,
+  Uint64,
+  Sint32,
+  Sint64,
+  Fixed32,
+  Fixed64,
+  Sfixed32,
+  Sfixed64,
+  Bool,
+  String,
+  Bytes,
+  Enum,
+  Message,
+}
+
+const KIND_CODES: Readonly<Record<ScalarType | 'enum' | 'message', K>> = {
+  double: K.Double,
+  float: K.Float,
+  int32: K.Int32,
+  int64: K.Int64,
+  uint32: K.Uint32,
+  uint64: K.Uint64,
+  sint32: K.Sint32,
+  sint64: K.Sint64,
+  fixed32: K.Fixed32,
+  fixed64: K.Fixed64,
+  sfixed32: K.Sfixed32,
+  sfixed64: K.Sfixed64,
+  bool: K.Bool,
+  string: K.String,
+  bytes: K.Bytes,
+  enum: K.Enum,
+  message: K.Message,
+};
+
+const enum L {
+  Singular,
+  Optional,
+  Oneof,
+  Repeated,
+  Map,
+}
+
+const LABEL_CODES: Readonly<Record<FieldDescriptor['label'], L>> = {
+  singular: L.Singular,
+  optional: L.Optional,
+  oneof: L.Oneof,
+  repeated: L.Repeated,
+  map: L.Map,
+};
+
 /** Per-field data the codec precomputes once (cached per field descriptor). */
 interface FieldPlan {
   readonly field: FieldDescriptor;
@@ -63,6 +120,10 @@ interface FieldPlan {
   readonly label: FieldDescriptor['label'];
   readonly type: FieldType;
   readonly scalar: ScalarType | 'enum' | 'message';
+  readonly k: K;
+  readonly l: L;
+  /** The nested message's plan (filled on first use). */
+  sub: MessagePlan | undefined;
   readonly wireType: number;
   /** Tag (number << 3 | wire type) as written: length-delimited when packed. */
   readonly tag: number;
@@ -90,7 +151,13 @@ interface MessagePlan {
 
 const plans = new WeakMap<MessageDescriptor, MessagePlan>();
 
-function fieldPlan(field: FieldDescriptor, name: string, number: number, label: FieldDescriptor['label'], type: FieldType): FieldPlan {
+function fieldPlan(
+  field: FieldDescriptor,
+  name: string,
+  number: number,
+  label: FieldDescriptor['label'],
+  type: FieldType,
+): FieldPlan {
   const wireType = wireTypeOf(type);
   const packed = label === 'repeated' && field.packed;
   const tag = ((number << 3) | (packed || label === 'map' ? WIRE_LENGTH : wireType)) >>> 0;
@@ -100,6 +167,9 @@ function fieldPlan(field: FieldDescriptor, name: string, number: number, label: 
     label,
     type,
     scalar: type.kind === 'scalar' ? type.scalar : type.kind,
+    k: KIND_CODES[type.kind === 'scalar' ? type.scalar : type.kind],
+    l: LABEL_CODES[label],
+    sub: undefined,
     wireType,
     tag,
     tagSize: varint32Size(tag),
@@ -137,7 +207,11 @@ function planFor(descriptor: MessageDescriptor): MessagePlan {
   }
   const oneofSiblings = new Map<string, string[]>();
   for (const oneof of descriptor.oneofs) {
-    for (const member of oneof.fields) oneofSiblings.set(member, oneof.fields.filter((m) => m !== member));
+    for (const member of oneof.fields)
+      oneofSiblings.set(
+        member,
+        oneof.fields.filter((m) => m !== member),
+      );
   }
   plan = {
     descriptor,
@@ -149,6 +223,16 @@ function planFor(descriptor: MessageDescriptor): MessagePlan {
     oneofSiblings,
   };
   plans.set(descriptor, plan);
+  return plan;
+}
+
+/** The plan of a message-typed field's message. */
+function subPlan(f: FieldPlan): MessagePlan {
+  let plan = f.sub;
+  if (plan === undefined) {
+    plan = planFor((f.type as { message: MessageDescriptor }).message);
+    f.sub = plan;
+  }
   return plan;
 }
 
@@ -258,7 +342,8 @@ function enumValue(plan: FieldPlan, value: unknown, path: string): number {
   if (typeof value === 'number') return value | 0;
   if (typeof value === 'string') {
     const number = plan.enumType!.values.get(value);
-    if (number === undefined) throw new TypeError(`${path}: unknown ${plan.enumType!.fullName} value ${JSON.stringify(value)}`);
+    if (number === undefined)
+      throw new TypeError(`${path}: unknown ${plan.enumType!.fullName} value ${JSON.stringify(value)}`);
     return number;
   }
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -282,25 +367,25 @@ function isObject(value: unknown): value is WireMessage {
 
 /** Is an implicit-presence singular value the proto3 default (and therefore not written)? */
 function isDefault(plan: FieldPlan, value: unknown): boolean {
-  switch (plan.scalar) {
-    case 'string':
+  switch (plan.k) {
+    case K.String:
       return value === '';
-    case 'bytes':
+    case K.Bytes:
       return (value instanceof Uint8Array || Array.isArray(value) || typeof value === 'string') && value.length === 0;
-    case 'bool':
+    case K.Bool:
       return !value;
-    case 'double':
-    case 'float':
+    case K.Double:
+    case K.Float:
       return value === 0 && !Object.is(value, -0);
-    case 'int64':
-    case 'uint64':
-    case 'sint64':
-    case 'fixed64':
-    case 'sfixed64':
+    case K.Int64:
+    case K.Uint64:
+    case K.Sint64:
+    case K.Fixed64:
+    case K.Sfixed64:
       return value === 0 || value === 0n || value === '0' || value === false;
-    case 'enum':
+    case K.Enum:
       return value === 0 || (typeof value === 'string' && plan.enumType!.values.get(value) === 0);
-    case 'message':
+    case K.Message:
       return false;
     default:
       return value === 0 || value === false || value === '0';
@@ -325,16 +410,16 @@ function measureMessage(plan: MessagePlan, message: WireMessage, depth: number):
     const f = fields[i]!;
     const value = message[f.name];
     if (value === undefined || value === null) continue;
-    switch (f.label) {
-      case 'singular':
+    switch (f.l) {
+      case L.Singular:
         if (isDefault(f, value)) continue;
         size += f.tagSize + measureValue(f, value, depth);
         break;
-      case 'optional':
-      case 'oneof':
+      case L.Optional:
+      case L.Oneof:
         size += f.tagSize + measureValue(f, value, depth);
         break;
-      case 'repeated': {
+      case L.Repeated: {
         if (!Array.isArray(value)) throw new TypeError(`${plan.fullName}.${f.name}: array expected`);
         const n = value.length;
         if (n === 0) continue;
@@ -349,14 +434,16 @@ function measureMessage(plan: MessagePlan, message: WireMessage, depth: number):
           for (let j = 0; j < n; j++) {
             const element: unknown = value[j];
             if (element === undefined || element === null) {
-              throw new TypeError(`${plan.fullName}.${f.name}[${j}]: ${f.scalar === 'message' ? 'object' : 'value'} expected`);
+              throw new TypeError(
+                `${plan.fullName}.${f.name}[${j}]: ${f.k === K.Message ? 'object' : 'value'} expected`,
+              );
             }
             size += f.tagSize + measureValue(f, element, depth);
           }
         }
         break;
       }
-      case 'map': {
+      case L.Map: {
         if (!isObject(value)) throw new TypeError(`${plan.fullName}.${f.name}: object expected`);
         const keyPlan = f.mapKeyPlan!;
         const valuePlan = f.mapValuePlan!;
@@ -368,7 +455,7 @@ function measureMessage(plan: MessagePlan, message: WireMessage, depth: number):
           let entry = keyPlan.tagSize + measureValue(keyPlan, mapKeyValue(f, key), depth);
           if (entryValue !== undefined && entryValue !== null) {
             entry += valuePlan.tagSize + measureValue(valuePlan, entryValue, depth);
-          } else if (valuePlan.scalar !== 'message') {
+          } else if (valuePlan.k !== K.Message) {
             throw new TypeError(`${plan.fullName}.${f.name}[${JSON.stringify(key)}]: value expected`);
           }
           lengths[slot] = entry;
@@ -400,21 +487,22 @@ function mapKeyValue(f: FieldPlan, key: string): unknown {
 }
 
 function measureValue(f: FieldPlan, value: unknown, depth: number): number {
-  switch (f.scalar) {
-    case 'message': {
-      if (!isObject(value)) throw new TypeError(`${f.type.kind === 'message' ? f.type.fullName : ''} (${f.name}): object expected`);
+  switch (f.k) {
+    case K.Message: {
+      if (!isObject(value))
+        throw new TypeError(`${f.type.kind === 'message' ? f.type.fullName : ''} (${f.name}): object expected`);
       const slot = lengths.length;
       lengths.push(0);
-      const n = measureMessage(planFor((f.type as { message: MessageDescriptor }).message), value, depth + 1);
+      const n = measureMessage(subPlan(f), value, depth + 1);
       lengths[slot] = n;
       return varint32Size(n) + n;
     }
-    case 'string': {
+    case K.String: {
       const n = utf8Length(stringValue(value));
       lengths.push(n);
       return varint32Size(n) + n;
     }
-    case 'bytes': {
+    case K.Bytes: {
       const n = bytesValue(value, f.name).length;
       return varint32Size(n) + n;
     }
@@ -425,36 +513,36 @@ function measureValue(f: FieldPlan, value: unknown, depth: number): number {
 
 /** Size of a numeric scalar or enum value (no tag). */
 function measureScalar(f: FieldPlan, value: unknown): number {
-  switch (f.scalar) {
-    case 'double':
-    case 'fixed64':
-    case 'sfixed64':
+  switch (f.k) {
+    case K.Double:
+    case K.Fixed64:
+    case K.Sfixed64:
       return 8;
-    case 'float':
-    case 'fixed32':
-    case 'sfixed32':
+    case K.Float:
+    case K.Fixed32:
+    case K.Sfixed32:
       return 4;
-    case 'bool':
+    case K.Bool:
       return 1;
-    case 'int32': {
+    case K.Int32: {
       const v = Number(value) | 0;
       return v < 0 ? 10 : varint32Size(v);
     }
-    case 'enum': {
+    case K.Enum: {
       const v = enumValue(f, value, f.name);
       return v < 0 ? 10 : varint32Size(v);
     }
-    case 'uint32':
+    case K.Uint32:
       return varint32Size(Number(value) >>> 0);
-    case 'sint32': {
+    case K.Sint32: {
       const v = Number(value) | 0;
       return varint32Size(((v << 1) ^ (v >> 31)) >>> 0);
     }
-    case 'int64':
-    case 'uint64':
+    case K.Int64:
+    case K.Uint64:
       load64(value, f.name);
       return varint64Size(lo, hi);
-    case 'sint64':
+    case K.Sint64:
       load64(value, f.name);
       zigzag64();
       return varint64Size(lo, hi);
@@ -541,18 +629,18 @@ function writeMessage(plan: MessagePlan, message: WireMessage): void {
     const f = fields[i]!;
     const value = message[f.name];
     if (value === undefined || value === null) continue;
-    switch (f.label) {
-      case 'singular':
+    switch (f.l) {
+      case L.Singular:
         if (isDefault(f, value)) continue;
         writeVarint32(f.tag);
         writeValue(f, value);
         break;
-      case 'optional':
-      case 'oneof':
+      case L.Optional:
+      case L.Oneof:
         writeVarint32(f.tag);
         writeValue(f, value);
         break;
-      case 'repeated': {
+      case L.Repeated: {
         const array = value as unknown[];
         const n = array.length;
         if (n === 0) continue;
@@ -568,7 +656,7 @@ function writeMessage(plan: MessagePlan, message: WireMessage): void {
         }
         break;
       }
-      case 'map': {
+      case L.Map: {
         const map = value as WireMessage;
         const keyPlan = f.mapKeyPlan!;
         const valuePlan = f.mapValuePlan!;
@@ -591,16 +679,16 @@ function writeMessage(plan: MessagePlan, message: WireMessage): void {
 }
 
 function writeValue(f: FieldPlan, value: unknown): void {
-  switch (f.scalar) {
-    case 'message': {
+  switch (f.k) {
+    case K.Message: {
       writeVarint32(lengths[cursor++]!);
-      writeMessage(planFor((f.type as { message: MessageDescriptor }).message), value as WireMessage);
+      writeMessage(subPlan(f), value as WireMessage);
       return;
     }
-    case 'string':
+    case K.String:
       writeString(stringValue(value), lengths[cursor++]!);
       return;
-    case 'bytes': {
+    case K.Bytes: {
       const bytes = bytesValue(value, f.name);
       writeVarint32(bytes.length);
       out.set(bytes, pos);
@@ -613,53 +701,53 @@ function writeValue(f: FieldPlan, value: unknown): void {
 }
 
 function writeScalar(f: FieldPlan, value: unknown): void {
-  switch (f.scalar) {
-    case 'double':
+  switch (f.k) {
+    case K.Double:
       out.writeDoubleLE(Number(value), pos);
       pos += 8;
       return;
-    case 'float':
+    case K.Float:
       out.writeFloatLE(Number(value), pos);
       pos += 4;
       return;
-    case 'fixed32':
+    case K.Fixed32:
       out.writeUInt32LE(Number(value) >>> 0, pos);
       pos += 4;
       return;
-    case 'sfixed32':
+    case K.Sfixed32:
       out.writeInt32LE(Number(value) | 0, pos);
       pos += 4;
       return;
-    case 'fixed64':
-    case 'sfixed64':
+    case K.Fixed64:
+    case K.Sfixed64:
       load64(value, f.name);
       out.writeUInt32LE(lo, pos);
       out.writeUInt32LE(hi, pos + 4);
       pos += 8;
       return;
-    case 'bool':
+    case K.Bool:
       out[pos++] = value ? 1 : 0;
       return;
-    case 'int32':
+    case K.Int32:
       writeSignedVarint32(Number(value) | 0);
       return;
-    case 'enum':
+    case K.Enum:
       writeSignedVarint32(enumValue(f, value, f.name));
       return;
-    case 'uint32':
+    case K.Uint32:
       writeVarint32(Number(value) >>> 0);
       return;
-    case 'sint32': {
+    case K.Sint32: {
       const v = Number(value) | 0;
       writeVarint32(((v << 1) ^ (v >> 31)) >>> 0);
       return;
     }
-    case 'int64':
-    case 'uint64':
+    case K.Int64:
+    case K.Uint64:
       load64(value, f.name);
       writeVarint64();
       return;
-    case 'sint64':
+    case K.Sint64:
       load64(value, f.name);
       zigzag64();
       writeVarint64();
@@ -683,7 +771,8 @@ export function encodeMessage(descriptor: MessageDescriptor, message: WireMessag
     pos = headroom;
     cursor = 0;
     writeMessage(plan, message);
-    if (pos !== buffer.length) throw new Error(`protobuf encoder size mismatch for ${descriptor.fullName} (${pos} != ${buffer.length})`);
+    if (pos !== buffer.length)
+      throw new Error(`protobuf encoder size mismatch for ${descriptor.fullName} (${pos} != ${buffer.length})`);
     return buffer;
   } finally {
     lengths = savedLengths;
@@ -821,66 +910,66 @@ function readString(limit: number): string {
 }
 
 function readScalar(f: FieldPlan, limit: number): unknown {
-  switch (f.scalar) {
-    case 'double': {
+  switch (f.k) {
+    case K.Double: {
       if (limit - at < 8) truncated();
       const v = input.readDoubleLE(at);
       at += 8;
       return v;
     }
-    case 'float': {
+    case K.Float: {
       if (limit - at < 4) truncated();
       const v = input.readFloatLE(at);
       at += 4;
       return v;
     }
-    case 'fixed32': {
+    case K.Fixed32: {
       if (limit - at < 4) truncated();
       const v = input.readUInt32LE(at);
       at += 4;
       return v;
     }
-    case 'sfixed32': {
+    case K.Sfixed32: {
       if (limit - at < 4) truncated();
       const v = input.readInt32LE(at);
       at += 4;
       return v;
     }
-    case 'fixed64':
-    case 'sfixed64':
+    case K.Fixed64:
+    case K.Sfixed64:
       if (limit - at < 8) truncated();
       lo = input.readUInt32LE(at);
       hi = input.readUInt32LE(at + 4);
       at += 8;
-      return toNumber64(f.scalar === 'fixed64');
-    case 'bool':
+      return toNumber64(f.k === K.Fixed64);
+    case K.Bool:
       readVarint64(limit);
       return lo !== 0 || hi !== 0;
-    case 'int32':
-    case 'enum':
+    case K.Int32:
+    case K.Enum:
       return readVarint32(limit) | 0;
-    case 'uint32':
+    case K.Uint32:
       return readVarint32(limit);
-    case 'sint32': {
+    case K.Sint32: {
       const v = readVarint32(limit);
       return (v >>> 1) ^ -(v & 1);
     }
-    case 'int64':
+    case K.Int64:
       readVarint64(limit);
       return toNumber64(false);
-    case 'uint64':
+    case K.Uint64:
       readVarint64(limit);
       return toNumber64(true);
-    case 'sint64': {
+    case K.Sint64: {
       readVarint64(limit);
       const mask = -(lo & 1);
       lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
       hi = ((hi >>> 1) ^ mask) >>> 0;
       return toNumber64(false);
     }
-    case 'string':
+    case K.String:
       return readString(limit);
-    case 'bytes': {
+    case K.Bytes: {
       const n = readLength(limit);
       const v = input.subarray(at, at + n);
       at += n;
@@ -892,24 +981,24 @@ function readScalar(f: FieldPlan, limit: number): unknown {
 }
 
 function readValue(f: FieldPlan, limit: number, depth: number): unknown {
-  if (f.scalar === 'message') {
+  if (f.k === K.Message) {
     const n = readLength(limit);
     const end = at + n;
-    const value = decodeBody(planFor((f.type as { message: MessageDescriptor }).message), end, depth + 1);
+    const value = decodeBody(subPlan(f), end, depth + 1);
     return value;
   }
   return readScalar(f, limit);
 }
 
 function defaultValue(f: FieldPlan): unknown {
-  switch (f.scalar) {
-    case 'string':
+  switch (f.k) {
+    case K.String:
       return '';
-    case 'bytes':
+    case K.Bytes:
       return Buffer.alloc(0);
-    case 'bool':
+    case K.Bool:
       return false;
-    case 'message':
+    case K.Message:
       return null;
     default:
       return 0;
@@ -917,7 +1006,8 @@ function defaultValue(f: FieldPlan): unknown {
 }
 
 function setProperty(target: WireMessage, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -940,16 +1030,16 @@ function decodeBody(plan: MessagePlan, end: number, depth: number): WireMessage 
       skipField(wireType, end);
       continue;
     }
-    switch (f.label) {
-      case 'singular':
+    switch (f.l) {
+      case L.Singular:
         if (wireType !== f.wireType) {
           skipField(wireType, end); // a mismatched wire type is an unknown field (as in Go)
           continue;
         }
         message[f.name] = readValue(f, end, depth);
         break;
-      case 'optional':
-      case 'oneof': {
+      case L.Optional:
+      case L.Oneof: {
         if (wireType !== f.wireType) {
           skipField(wireType, end);
           continue;
@@ -960,7 +1050,7 @@ function decodeBody(plan: MessagePlan, end: number, depth: number): WireMessage 
         message[f.oneof!] = f.name;
         break;
       }
-      case 'repeated': {
+      case L.Repeated: {
         const array = message[f.name] as unknown[];
         if (wireType === f.wireType) {
           array.push(readValue(f, end, depth));
@@ -973,7 +1063,7 @@ function decodeBody(plan: MessagePlan, end: number, depth: number): WireMessage 
         }
         break;
       }
-      case 'map': {
+      case L.Map: {
         if (wireType !== WIRE_LENGTH) {
           skipField(wireType, end);
           continue;
@@ -994,10 +1084,7 @@ function decodeBody(plan: MessagePlan, end: number, depth: number): WireMessage 
           else skipField(entryWire, entryEnd);
         }
         if (value === undefined) {
-          value =
-            valuePlan.scalar === 'message'
-              ? decodeEmpty(planFor((valuePlan.type as { message: MessageDescriptor }).message), depth + 1)
-              : defaultValue(valuePlan);
+          value = valuePlan.k === K.Message ? decodeEmpty(subPlan(valuePlan), depth + 1) : defaultValue(valuePlan);
         }
         setProperty(message[f.name] as WireMessage, String(key), value);
         break;

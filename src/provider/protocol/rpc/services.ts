@@ -31,12 +31,15 @@ const schemaCache = new Map<string, ProtoSchema>();
 /** Schemas loaded so far, newest first: where `messageCodec(fullName)` looks without a schema. */
 const loadedSchemas: ProtoSchema[] = [];
 
-/** Parses and resolves .proto texts into one schema (cached per set of texts). */
+/**
+ * Parses .proto texts into one schema (cached per set of texts). Message fields are resolved on
+ * first use (start-up cost), so the texts should be ones a test parses eagerly with `parseProtoSchema`.
+ */
 export function loadSchema(protoTexts: readonly string[]): ProtoSchema {
   const key = protoTexts.join('\u0000');
   let schema = schemaCache.get(key);
   if (schema === undefined) {
-    schema = parseProtoSchema(protoTexts);
+    schema = parseProtoSchema(protoTexts, undefined, { lazy: true });
     schemaCache.set(key, schema);
     loadedSchemas.unshift(schema);
   }
