@@ -1,0 +1,1189 @@
+/**
+ * `VaultSecretStore`: Coffer's user secrets in a HashiCorp Vault or OpenBao KV v2 mount.
+ * See README.md in this folder for the layout and the concurrency design.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  BackendUnavailableError,
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretStoreError,
+  SecretValidationError,
+} from '../../errors';
+import {
+  checkEnabledHasTarget,
+  checkEnvName,
+  checkFilePath,
+  checkName,
+  checkUser,
+  checkValue,
+  type RuleViolation,
+} from '../../rules';
+import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
+import { SecretText } from '../../secret-text';
+import { objectField, stringField, VaultAuthenticator, type TokenInfo } from './vault-auth';
+import {
+  configError,
+  resolveVaultConfig,
+  type ResolvedVaultConfig,
+  type VaultSecretStoreOptions,
+} from './vault-config';
+import { vaultErrors, VaultHttpClient, type VaultRequest, type VaultResponse } from './vault-http';
+import {
+  decodeIndex,
+  encodeIndex,
+  exactEntry,
+  sameEntry,
+  union,
+  type IndexEntries,
+  type IndexEntry,
+} from './vault-index';
+import {
+  fromDataDocMeta,
+  isFileMode,
+  MAX_DESCRIPTION_BYTES,
+  MAX_FILE_OWNER_BYTES,
+  MirrorTooLargeError,
+  packMirror,
+  revision,
+  toDataDocMeta,
+  unpackMirror,
+  type StoredMeta,
+} from './vault-metadata';
+import { KvLayout, nameForKey } from './vault-paths';
+
+/** Metadata this backend returns: the shared fields plus file owner/mode and the default flag. */
+export interface VaultSecretMetadata extends SecretMetadata {
+  /** Owner the delivered file gets (`user` or `user:group`); absent when unset. */
+  readonly fileOwner?: string;
+  /** Mode the delivered file gets, e.g. 0o440; absent when unset. */
+  readonly fileMode?: number;
+  /** Delivered to every workspace by default. */
+  readonly isDefault: boolean;
+  /** The KV version at which the current value was written. */
+  readonly valueVersion: number;
+}
+
+export interface VaultCreateSecretInput extends CreateSecretInput {
+  /** @default "" (unset) */
+  readonly fileOwner?: string;
+  /** @default unset */
+  readonly fileMode?: number;
+  /** @default false */
+  readonly isDefault?: boolean;
+}
+
+export interface VaultUpdateSecretInput extends UpdateSecretInput {
+  /** `""` clears it. */
+  readonly fileOwner?: string;
+  /** `null` clears it. */
+  readonly fileMode?: number | null;
+  readonly isDefault?: boolean;
+}
+
+export interface SecretStoreCapabilities {
+  readonly fileOwnerAndMode: boolean;
+  readonly defaults: boolean;
+  readonly valueVersion: boolean;
+  readonly readValue: boolean;
+}
+
+/** The state of one KV key as this store sees it. */
+interface Current {
+  readonly meta: StoredMeta;
+  /** The key's current KV version. */
+  readonly version: number;
+  /** Metadata `created_time`: when the key was first written. */
+  readonly createdTime: string;
+  /** `created_time` of the current version: when the secret last changed. */
+  readonly versionTime: string;
+}
+
+type Reading =
+  | { readonly state: 'absent' }
+  /** The current version is soft-deleted or destroyed (outside Coffer): absent for Coffer, but a write needs `cas = version`. */
+  | { readonly state: 'deleted'; readonly version: number }
+  | { readonly state: 'present'; readonly current: Current };
+
+/** The fields of a new secret after defaults. */
+interface NewFields {
+  readonly name: string;
+  readonly value: SecretText;
+  readonly description: string;
+  readonly envName: string;
+  readonly filePath: string;
+  readonly enabled: boolean;
+  readonly fileOwner: string;
+  readonly fileMode: number | undefined;
+  readonly isDefault: boolean;
+}
+
+interface KvMetadata {
+  readonly currentVersion: number;
+  readonly createdTime: string;
+  readonly customMetadata: unknown;
+  readonly versions: Readonly<Record<string, { created_time?: unknown; deletion_time?: unknown; destroyed?: unknown }>>;
+}
+
+const ME = 'me';
+const CAS_MISMATCH = /check-and-set parameter did not match/i;
+const INDEX_ATTEMPTS = 40;
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/**
+ * Secrets of many users in one KV v2 mount; see README.md for the layout, what is stored where,
+ * and how concurrent writers are kept from losing each other's updates.
+ */
+export class VaultSecretStore implements SecretStore {
+  readonly kind = 'vault';
+  readonly capabilities: SecretStoreCapabilities = {
+    fileOwnerAndMode: true,
+    defaults: true,
+    valueVersion: true,
+    readValue: true,
+  };
+  /** Server origin, for messages. */
+  readonly address: string;
+
+  readonly #config: ResolvedVaultConfig;
+  readonly #http: VaultHttpClient;
+  readonly #auth: VaultAuthenticator;
+  readonly #layout: KvLayout;
+  readonly #concurrency: number;
+  readonly #claimGraceMs: number;
+  readonly #beforeDataWrite: VaultSecretStoreOptions['beforeDataWrite'];
+  #identity: Promise<string> | undefined;
+  /** Whether the server offers OpenBao's `detailed-metadata` listing (learned on first list). */
+  #detailedList: boolean | undefined;
+  #closed = false;
+
+  constructor(options: VaultSecretStoreOptions = {}) {
+    this.#config = resolveVaultConfig(options);
+    try {
+      this.#layout = new KvLayout(this.#config.mount, this.#config.pathPrefix);
+    } catch (error) {
+      throw configError('path_prefix', error instanceof Error ? error.message : 'invalid mount or path prefix');
+    }
+    this.#http = new VaultHttpClient({
+      address: this.#config.address,
+      namespace: this.#config.namespace,
+      ca: this.#config.ca,
+      tlsSkipVerify: this.#config.tlsSkipVerify,
+      tlsServerName: this.#config.tlsServerName,
+      clientCert: this.#config.clientCert,
+      clientKey: this.#config.clientKey,
+      timeoutMs: options.timeoutMs,
+      maxAttempts: options.maxAttempts,
+      maxRetryTimeMs: options.maxRetryTimeMs,
+      retryBaseMs: options.retryBaseMs,
+      onRequest: options.onRequest,
+    });
+    this.address = this.#http.address;
+    this.#auth = new VaultAuthenticator(this.#http, this.#config.auth, {
+      renewFraction: options.renewFraction ?? 2 / 3,
+      revokeOnClose: options.revokeOnClose ?? true,
+    });
+    this.#concurrency = Math.max(1, options.concurrency ?? 16);
+    this.#claimGraceMs = options.claimGraceMs ?? 120_000;
+    this.#beforeDataWrite = options.beforeDataWrite;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SecretStore
+
+  async create(user: string, input: VaultCreateSecretInput): Promise<VaultSecretMetadata> {
+    return this.#run(async () => {
+      const fields = validateCreate(input, '');
+      const owner = await this.#resolveUser(user);
+      const existing = await this.#read(owner, fields.name);
+      if (existing.state === 'present') throw alreadyExists(owner, fields.name, '');
+      const claim = await this.#claim(
+        owner,
+        [{ name: fields.name, envName: fields.envName, filePath: fields.filePath }],
+        () => '',
+      );
+      try {
+        return await this.#writeNew(owner, fields, existing, '');
+      } catch (error) {
+        await this.#release(owner, claim);
+        throw error;
+      }
+    });
+  }
+
+  async update(user: string, name: string, patch: VaultUpdateSecretInput): Promise<VaultSecretMetadata> {
+    return this.#run(async () => {
+      throwIf(checkName(name));
+      validatePatch(patch);
+      const owner = await this.#resolveUser(user);
+      const reading = await this.#read(owner, name);
+      if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
+      const current = reading.current;
+      const old = current.meta;
+      const next = {
+        description: patch.description ?? old.description,
+        envName: patch.envName ?? old.envName,
+        filePath: patch.filePath ?? old.filePath,
+        enabled: patch.enabled ?? old.enabled,
+        fileOwner: patch.fileOwner ?? old.fileOwner,
+        fileMode: patch.fileMode === null ? undefined : (patch.fileMode ?? old.fileMode),
+        isDefault: patch.isDefault ?? old.isDefault,
+      };
+      throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
+      // Writing the value a secret already holds is not a value change (no new valueVersion).
+      const valueChanged =
+        patch.value !== undefined && !(await this.#holdsValue(owner, name, current.version, patch.value));
+      const metaChanged =
+        next.description !== old.description ||
+        next.envName !== old.envName ||
+        next.filePath !== old.filePath ||
+        next.enabled !== old.enabled ||
+        next.fileOwner !== old.fileOwner ||
+        next.fileMode !== old.fileMode ||
+        next.isDefault !== old.isDefault;
+      if (!valueChanged && !metaChanged) return toMetadata(owner, name, current);
+
+      const meta: StoredMeta = {
+        ...old,
+        ...next,
+        valueVersion: valueChanged ? current.version + 1 : old.valueVersion,
+      };
+      checkMirrorFits(meta, '');
+      const targetsChanged = next.envName !== old.envName || next.filePath !== old.filePath;
+      const claim = targetsChanged
+        ? await this.#claim(
+            owner,
+            [
+              {
+                name,
+                envName: next.envName,
+                filePath: next.filePath,
+                keep: { env: [old.envName], file: [old.filePath] },
+              },
+            ],
+            () => '',
+          )
+        : undefined;
+      let written: Current;
+      try {
+        written = await this.#writeVersion(owner, name, current, meta, valueChanged ? patch.value : undefined);
+      } catch (error) {
+        if (claim !== undefined) await this.#release(owner, claim);
+        throw error;
+      }
+      if (claim !== undefined)
+        await this.#confirm(owner, name, claim.tok, exactEntry(meta.envName, meta.filePath, Date.now(), claim.tok));
+      return toMetadata(owner, name, written);
+    });
+  }
+
+  async get(user: string, name: string): Promise<VaultSecretMetadata> {
+    return this.#run(async () => {
+      throwIf(checkName(name));
+      const owner = await this.#resolveUser(user);
+      const reading = await this.#read(owner, name);
+      if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
+      return toMetadata(owner, name, reading.current);
+    });
+  }
+
+  async list(user: string): Promise<VaultSecretMetadata[]> {
+    return this.#run(async () => {
+      const owner = await this.#resolveUser(user);
+      const secrets = await this.#listPresent(owner);
+      return secrets
+        .map(([name, current]) => toMetadata(owner, name, current))
+        .sort((a, b) => compareCodePoints(a.name, b.name));
+    });
+  }
+
+  async delete(user: string, name: string): Promise<void> {
+    return this.#run(async () => {
+      throwIf(checkName(name));
+      const owner = await this.#resolveUser(user);
+      const reading = await this.#read(owner, name);
+      if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
+      const before = (await this.#readIndex(owner, false)).entries.get(name);
+      // Metadata and every version; no undelete. (A soft delete would keep the name taken.)
+      const path = this.#layout.metadata(owner, name);
+      const response = await this.#call({ method: 'DELETE', path });
+      if (response.status !== 204 && response.status !== 200 && response.status !== 404) {
+        throw this.#failure(response, 'DELETE', path);
+      }
+      if (before !== undefined) await this.#dropEntry(owner, name, before.tok);
+    });
+  }
+
+  async readValue(user: string, name: string): Promise<SecretText> {
+    return this.#run(async () => {
+      throwIf(checkName(name));
+      const owner = await this.#resolveUser(user);
+      const path = this.#layout.data(owner, name);
+      const response = await this.#call({ method: 'GET', path });
+      if (response.status === 404) throw new SecretNotFoundError(owner, name);
+      if (response.status !== 200) throw this.#failure(response, 'GET', path);
+      const value = objectField(objectField(response.body, 'data'), 'data')?.value;
+      if (typeof value !== 'string') {
+        throw new SecretStoreError(
+          'unsupported',
+          `the KV entry of secret "${name}" of user "${owner}" has no string "value" field`,
+          {
+            retryable: false,
+          },
+        );
+      }
+      return new SecretText(value);
+    });
+  }
+
+  async importBatch(user: string, inputs: readonly VaultCreateSecretInput[]): Promise<VaultSecretMetadata[]> {
+    return this.#run(async () => {
+      const batch = inputs.map((input, i) => validateCreate(input, `import item ${i + 1}: `));
+      checkBatchDuplicates(batch);
+      const owner = await this.#resolveUser(user);
+      if (batch.length === 0) return [];
+      // One LIST tells which names are taken; only those need a metadata read (present or soft-deleted?).
+      const taken = await this.#listNames(owner);
+      const readings = await mapLimit(batch, this.#concurrency, (fields) =>
+        taken.has(fields.name) ? this.#read(owner, fields.name) : Promise.resolve<Reading>({ state: 'absent' }),
+      );
+      readings.forEach((reading, i) => {
+        if (reading.state === 'present') throw alreadyExists(owner, batch[i]!.name, `import item ${i + 1}: `);
+      });
+      const claim = await this.#claim(
+        owner,
+        batch.map((f) => ({ name: f.name, envName: f.envName, filePath: f.filePath })),
+        (i) => `import item ${i + 1}: `,
+      );
+      // Vault has no multi-key transaction: write one by one, and undo what was written if any fails.
+      const results = await mapLimit(batch, this.#concurrency, async (fields, i) => {
+        try {
+          return {
+            ok: true as const,
+            meta: await this.#writeNew(owner, fields, readings[i]!, `import item ${i + 1}: `),
+          };
+        } catch (error) {
+          return { ok: false as const, error, index: i };
+        }
+      });
+      const failed = results.find((r): r is { ok: false; error: unknown; index: number } => !r.ok);
+      if (failed === undefined) return results.map((r) => (r as { meta: VaultSecretMetadata }).meta);
+
+      const created = batch.filter((_, i) => results[i]!.ok).map((f) => f.name);
+      const leftovers: string[] = [];
+      await mapLimit(created, this.#concurrency, async (name) => {
+        const path = this.#layout.metadata(owner, name);
+        const response = await this.#call({ method: 'DELETE', path }).catch(() => undefined);
+        if (response === undefined || (response.status !== 204 && response.status !== 200 && response.status !== 404)) {
+          leftovers.push(name);
+        }
+      });
+      await this.#release(owner, claim);
+      throw withRollbackReport(failed.error, owner, leftovers);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#auth.close();
+    } finally {
+      this.#http.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Identity
+
+  /** Validates `user` and resolves `me`. */
+  async #resolveUser(user: string): Promise<string> {
+    throwIf(checkUser(user));
+    if (user !== ME) return user;
+    this.#identity ??= this.#findIdentity();
+    // A failed lookup is not cached: the next call tries again.
+    return this.#identity.catch((error: unknown) => {
+      this.#identity = undefined;
+      throw error;
+    });
+  }
+
+  async #findIdentity(): Promise<string> {
+    let identity: string | undefined = this.#config.identity;
+    if (identity === undefined && this.#auth.loginBased) {
+      identity = identityFromToken(await this.#auth.lookupSelf(), this.#auth.authMount ?? '');
+      if (identity === undefined) {
+        throw new SecretStoreError(
+          'validation',
+          'cannot tell who "me" is from the Vault token; set the identity option',
+          {
+            field: 'identity',
+            retryable: false,
+          },
+        );
+      }
+    }
+    identity ??= this.#config.fallbackIdentity();
+    throwIf(checkUser(identity, 'identity'));
+    return identity;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  /** One secret's state from its metadata (value-free unless the mirror is stale). */
+  async #read(owner: string, name: string): Promise<Reading> {
+    const path = this.#layout.metadata(owner, name);
+    const response = await this.#call({ method: 'GET', path });
+    if (response.status === 404) return { state: 'absent' };
+    if (response.status !== 200) throw this.#failure(response, 'GET', path);
+    const md = parseKvMetadata(objectField(response.body, 'data'));
+    if (md === undefined) throw malformed(path);
+    return this.#interpret(owner, name, md);
+  }
+
+  async #interpret(owner: string, name: string, md: KvMetadata): Promise<Reading> {
+    const version = md.currentVersion;
+    if (version === 0) return { state: 'absent' };
+    const info = md.versions[String(version)];
+    const versionTime = typeof info?.created_time === 'string' ? info.created_time : md.createdTime;
+    const deletion = typeof info?.deletion_time === 'string' ? info.deletion_time : '';
+    if (info === undefined || info.destroyed === true || (deletion !== '' && Date.parse(deletion) <= Date.now())) {
+      return { state: 'deleted', version };
+    }
+    const rev = revision(version, versionTime);
+    const mirror = unpackMirror(md.customMetadata);
+    const current = (meta: StoredMeta): Reading => ({
+      state: 'present',
+      current: { meta, version, createdTime: md.createdTime, versionTime },
+    });
+    if (mirror.kind === 'coffer' && mirror.rev === rev) return current(mirror.meta);
+
+    // The mirror is stale, damaged or missing: the data document of this exact version decides.
+    const path = this.#layout.data(owner, name);
+    const response = await this.#call({ method: 'GET', path, query: { version: String(version) } });
+    if (response.status === 404) return { state: 'absent' };
+    if (response.status === 403 && mirror.kind === 'coffer') return current(mirror.meta); // best effort
+    if (response.status === 403) return current(foreignMeta(path, md));
+    if (response.status !== 200) throw this.#failure(response, 'GET', path);
+    const doc = objectField(objectField(response.body, 'data'), 'data');
+    const fromDoc = fromDataDocMeta(doc?.coffer);
+    if (fromDoc === undefined) return current(foreignMeta(path, md));
+    const meta: StoredMeta = { ...fromDoc };
+    await this.#writeMirror(owner, name, meta, rev);
+    return current(meta);
+  }
+
+  /** Every present secret of `owner`, unsorted. */
+  async #listPresent(owner: string): Promise<[string, Current][]> {
+    const out: [string, Current][] = [];
+    if (this.#detailedList !== false) {
+      const path = this.#layout.detailedUserFolder(owner);
+      const response = await this.#call({ method: 'LIST', path });
+      if (response.status === 200) {
+        this.#detailedList = true;
+        const data = objectField(response.body, 'data');
+        const keyInfo = objectField(data, 'key_info') ?? {};
+        const entries = Object.entries(keyInfo).flatMap(([key, raw]) => {
+          const name = nameForKey(key);
+          const md = parseKvMetadata(raw);
+          return name === undefined || md === undefined ? [] : [{ name, md }];
+        });
+        const readings = await mapLimit(entries, this.#concurrency, (e) => this.#interpret(owner, e.name, e.md));
+        readings.forEach((r, i) => r.state === 'present' && out.push([entries[i]!.name, r.current]));
+        return out;
+      }
+      if (response.status === 404 && vaultErrors(response.body) === '') return out; // an empty folder
+      if (this.#detailedList === true && response.status !== 404 && response.status !== 405) {
+        throw this.#failure(response, 'LIST', path);
+      }
+      // Vault ("unsupported path"), or a policy without detailed-metadata: the portable way.
+      this.#detailedList = false;
+    }
+    const names = [...(await this.#listNames(owner))];
+    const readings = await mapLimit(names, this.#concurrency, (name) => this.#read(owner, name));
+    readings.forEach((r, i) => r.state === 'present' && out.push([names[i]!, r.current]));
+    return out;
+  }
+
+  /** The names of the keys in `owner`'s folder (present, soft-deleted or foreign alike). */
+  async #listNames(owner: string): Promise<Set<string>> {
+    const path = this.#layout.userFolder(owner);
+    const response = await this.#call({ method: 'LIST', path });
+    if (response.status === 404) return new Set(); // LIST of an empty or missing folder is a 404
+    if (response.status !== 200) throw this.#failure(response, 'LIST', path);
+    const keys = objectField(response.body, 'data')?.keys;
+    return new Set(
+      (Array.isArray(keys) ? keys : [])
+        .filter((k): k is string => typeof k === 'string')
+        .map(nameForKey)
+        .filter((n): n is string => n !== undefined),
+    );
+  }
+
+  /** Constant-time check whether version `version` holds `value`; false when it cannot be read. */
+  async #holdsValue(owner: string, name: string, version: number, value: SecretText): Promise<boolean> {
+    const path = this.#layout.data(owner, name);
+    const response = await this.#call({ method: 'GET', path, query: { version: String(version) } });
+    if (response.status !== 200) return false;
+    const current = objectField(objectField(response.body, 'data'), 'data')?.value;
+    return typeof current === 'string' && new SecretText(current).equals(value);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing
+
+  /** Creates a secret with `cas=0` (or over a soft-deleted leftover with `cas=<its version>`). */
+  async #writeNew(owner: string, fields: NewFields, before: Reading, prefix: string): Promise<VaultSecretMetadata> {
+    const cas = before.state === 'deleted' ? before.version : 0;
+    const meta: StoredMeta = {
+      id: randomUUID(),
+      description: fields.description,
+      envName: fields.envName,
+      filePath: fields.filePath,
+      enabled: fields.enabled,
+      fileOwner: fields.fileOwner,
+      fileMode: fields.fileMode,
+      isDefault: fields.isDefault,
+      valueVersion: cas + 1,
+    };
+    await this.#beforeDataWrite?.({ op: 'create', user: owner, name: fields.name, cas });
+    const result = await this.#casWrite(owner, fields.name, cas, meta, fields.value);
+    if (result === 'conflict') throw alreadyExists(owner, fields.name, prefix);
+    const createdTime =
+      cas === 0 ? result.createdTime : await this.#createdTime(owner, fields.name, result.createdTime);
+    return toMetadata(owner, fields.name, {
+      meta,
+      version: result.version,
+      createdTime,
+      versionTime: result.createdTime,
+    });
+  }
+
+  /** A new version of an existing secret: a value change, or a metadata-only change with the value kept. */
+  async #writeVersion(
+    owner: string,
+    name: string,
+    current: Current,
+    meta: StoredMeta,
+    value: SecretText | undefined,
+  ): Promise<Current> {
+    await this.#beforeDataWrite?.({ op: 'update', user: owner, name, cas: current.version });
+    const result = await this.#casWrite(owner, name, current.version, meta, value);
+    if (result === 'conflict') {
+      throw new SecretConflictError(
+        `secret "${name}" of user "${owner}" was changed concurrently; retry`,
+        value !== undefined ? 'value' : 'name',
+      );
+    }
+    return { meta, version: result.version, createdTime: current.createdTime, versionTime: result.createdTime };
+  }
+
+  /**
+   * The one write primitive for secrets: a check-and-set data write of version `cas + 1`, then
+   * the value-free mirror. Without a value, a merge-patch keeps the stored value untouched (and
+   * falls back to read + write when the token lacks the `patch` capability).
+   */
+  async #casWrite(
+    owner: string,
+    name: string,
+    cas: number,
+    meta: StoredMeta,
+    value: SecretText | undefined,
+  ): Promise<{ version: number; createdTime: string } | 'conflict'> {
+    const path = this.#layout.data(owner, name);
+    const writeId = randomUUID();
+    const coffer = toDataDocMeta(meta, writeId);
+    let response: VaultResponse;
+    if (value !== undefined) {
+      response = await this.#call({
+        method: 'POST',
+        path,
+        body: { options: { cas }, data: { value: value.reveal(), coffer } },
+      });
+    } else {
+      response = await this.#call({
+        method: 'PATCH',
+        path,
+        contentType: MERGE_PATCH,
+        body: { options: { cas }, data: { coffer } },
+      });
+      if (response.status === 403 || response.status === 405) {
+        const read = await this.#call({ method: 'GET', path, query: { version: String(cas) } });
+        if (read.status === 404) return 'conflict';
+        if (read.status !== 200) throw this.#failure(read, 'GET', path);
+        const stored = objectField(objectField(read.body, 'data'), 'data')?.value;
+        if (typeof stored !== 'string') throw malformed(path);
+        response = await this.#call({
+          method: 'POST',
+          path,
+          body: { options: { cas }, data: { value: stored, coffer } },
+        });
+      }
+    }
+    if (response.status === 400 && CAS_MISMATCH.test(vaultErrors(response.body))) {
+      // After a retry, the "mismatch" may be our own earlier attempt that landed.
+      const landed = response.ambiguous ? await this.#landedSecret(path, cas + 1, writeId) : undefined;
+      if (landed === undefined) return 'conflict';
+      response = { status: 200, body: { data: landed }, attempt: response.attempt, ambiguous: true };
+    }
+    // PATCH of a key that vanished meanwhile.
+    if (response.status === 404 && value === undefined) return 'conflict';
+    if (response.status !== 200)
+      throw this.#failure(response, value !== undefined ? 'POST' : 'PATCH', path, 'value', value);
+    const data = objectField(response.body, 'data');
+    const version = typeof data?.version === 'number' ? data.version : cas + 1;
+    const createdTime = stringField(data, 'created_time') ?? new Date().toISOString();
+    await this.#writeMirror(owner, name, meta, revision(version, createdTime));
+    return { version, createdTime };
+  }
+
+  /** The `created_time` of version `version`'s data if it carries `writeId`. */
+  async #landedSecret(path: string, version: number, writeId: string): Promise<Record<string, unknown> | undefined> {
+    const response = await this.#call({ method: 'GET', path, query: { version: String(version) } });
+    if (response.status !== 200) return undefined;
+    const data = objectField(response.body, 'data');
+    const doc = objectField(data, 'data');
+    const coffer = objectField(doc, 'coffer');
+    if (coffer?.write_id !== writeId) return undefined;
+    return objectField(data, 'metadata');
+  }
+
+  async #createdTime(owner: string, name: string, fallback: string): Promise<string> {
+    const path = this.#layout.metadata(owner, name);
+    const response = await this.#call({ method: 'GET', path }).catch(() => undefined);
+    const md = response?.status === 200 ? parseKvMetadata(objectField(response.body, 'data')) : undefined;
+    return md?.createdTime ?? fallback;
+  }
+
+  /**
+   * Best effort: a missing or stale mirror is detected by every reader (its `coffer_rev` does not
+   * match the current version) and read from the data document instead, so a failure here (a
+   * policy without metadata write, a network error) costs speed, never correctness.
+   */
+  async #writeMirror(owner: string, name: string, meta: StoredMeta, rev: string): Promise<void> {
+    let customMetadata: Record<string, string>;
+    try {
+      customMetadata = packMirror(meta, rev);
+    } catch {
+      return;
+    }
+    const path = this.#layout.metadata(owner, name);
+    await this.#call({ method: 'POST', path, body: { custom_metadata: customMetadata } }).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The uniqueness index (see vault-index.ts)
+
+  async #readIndex(owner: string, rebuild = true): Promise<{ entries: IndexEntries; cas: number }> {
+    const path = this.#layout.indexData(owner);
+    const response = await this.#call({ method: 'GET', path });
+    if (response.status === 200) {
+      const data = objectField(response.body, 'data');
+      const version = objectField(data, 'metadata')?.version;
+      const entries = decodeIndex(objectField(data, 'data'));
+      if (typeof version !== 'number') throw malformed(path);
+      if (entries !== undefined) return { entries, cas: version };
+      return { entries: rebuild ? await this.#rebuildIndex(owner) : new Map(), cas: version };
+    }
+    if (response.status === 404) {
+      // 404 with metadata: the current version was deleted by hand; the next write needs its version.
+      const version = objectField(objectField(response.body, 'data'), 'metadata')?.version;
+      return {
+        entries: rebuild ? await this.#rebuildIndex(owner) : new Map(),
+        cas: typeof version === 'number' ? version : 0,
+      };
+    }
+    throw this.#failure(response, 'GET', path);
+  }
+
+  async #rebuildIndex(owner: string): Promise<IndexEntries> {
+    const entries: IndexEntries = new Map();
+    for (const [name, current] of await this.#listPresent(owner)) {
+      if (current.meta.envName !== '' || current.meta.filePath !== '') {
+        entries.set(name, exactEntry(current.meta.envName, current.meta.filePath, 0, ''));
+      }
+    }
+    return entries;
+  }
+
+  /** Reads, changes and check-and-set writes the index, re-reading on every lost race. */
+  async #mutateIndex<T>(
+    owner: string,
+    change: (entries: IndexEntries) => Promise<{ changed: boolean; result: T }>,
+  ): Promise<T> {
+    const path = this.#layout.indexData(owner);
+    for (let attempt = 1; attempt <= INDEX_ATTEMPTS; attempt++) {
+      const { entries, cas } = await this.#readIndex(owner);
+      const { changed, result } = await change(entries);
+      if (!changed) return result;
+      const writeId = randomUUID();
+      const response = await this.#call({
+        method: 'POST',
+        path,
+        body: { options: { cas }, data: encodeIndex(entries, writeId) },
+      });
+      if (response.status === 200) {
+        if (cas === 0) {
+          // Old index versions are useless; keep two.
+          await this.#call({
+            method: 'POST',
+            path: this.#layout.indexMetadata(owner),
+            body: { max_versions: 2 },
+          }).catch(() => undefined);
+        }
+        return result;
+      }
+      if (response.status === 400 && CAS_MISMATCH.test(vaultErrors(response.body))) {
+        if (response.ambiguous && (await this.#landedIndex(path, cas + 1, writeId))) return result;
+        await sleep(Math.random() * Math.min(250, 10 * attempt));
+        continue;
+      }
+      throw this.#failure(response, 'POST', path);
+    }
+    throw new BackendUnavailableError(
+      `the uniqueness index of user "${owner}" is being changed by too many writers at once; retry`,
+    );
+  }
+
+  async #landedIndex(path: string, version: number, writeId: string): Promise<boolean> {
+    const response = await this.#call({ method: 'GET', path, query: { version: String(version) } });
+    return response.status === 200 && objectField(objectField(response.body, 'data'), 'data')?.write_id === writeId;
+  }
+
+  /**
+   * Claims env names and file paths for `items` (with a conflict check against every other
+   * entry) in one CAS write. Returns what to restore if the writes fail.
+   */
+  async #claim(
+    owner: string,
+    items: readonly { name: string; envName: string; filePath: string; keep?: { env: string[]; file: string[] } }[],
+    prefix: (i: number) => string,
+  ): Promise<Claim> {
+    const tok = randomUUID();
+    return this.#mutateIndex(owner, async (entries) => {
+      const previous = new Map<string, IndexEntry | undefined>();
+      const claimed = new Set(items.map((i) => i.name));
+      for (const [i, item] of items.entries()) {
+        await this.#checkTargets(owner, entries, claimed, item.envName, item.filePath, prefix(i));
+      }
+      const now = Date.now();
+      for (const item of items) {
+        const prev = entries.get(item.name);
+        previous.set(item.name, prev);
+        // A fresh entry may belong to a writer still at work: keep its claims. A stale one is dropped.
+        const keepPrev = prev !== undefined && (item.keep !== undefined || now - prev.at < this.#claimGraceMs);
+        entries.set(item.name, {
+          env: union(keepPrev ? prev.env : [], item.keep?.env ?? [], [item.envName]),
+          file: union(keepPrev ? prev.file : [], item.keep?.file ?? [], [item.filePath]),
+          at: now,
+          tok,
+        });
+      }
+      return { changed: true, result: { tok, previous } };
+    });
+  }
+
+  /** Throws a conflict when another secret holds `envName` or `filePath`; heals stale entries on the way. */
+  async #checkTargets(
+    owner: string,
+    entries: IndexEntries,
+    self: ReadonlySet<string>,
+    envName: string,
+    filePath: string,
+    prefix: string,
+  ): Promise<void> {
+    const clash = (e: IndexEntry): 'env_name' | 'file_path' | undefined =>
+      envName !== '' && e.env.includes(envName)
+        ? 'env_name'
+        : filePath !== '' && e.file.includes(filePath)
+          ? 'file_path'
+          : undefined;
+    for (const [other, entry] of [...entries]) {
+      if (self.has(other)) continue;
+      let field = clash(entry);
+      if (field === undefined) continue;
+      if (Date.now() - entry.at >= this.#claimGraceMs) {
+        // Old claims are checked against the secret itself (a crashed writer may have left them).
+        const reading = await this.#read(owner, other);
+        if (reading.state !== 'present') {
+          entries.delete(other);
+          continue;
+        }
+        const healed = exactEntry(reading.current.meta.envName, reading.current.meta.filePath, entry.at, entry.tok);
+        entries.set(other, healed);
+        field = clash(healed);
+        if (field === undefined) continue;
+      }
+      throw field === 'env_name'
+        ? new SecretConflictError(`${prefix}env_name "${envName}" is already used by secret "${other}"`, 'env_name')
+        : new SecretConflictError(`${prefix}file_path "${filePath}" is already used by secret "${other}"`, 'file_path');
+    }
+  }
+
+  /** Undoes a claim whose writes failed, unless somebody claimed after it. Best effort. */
+  async #release(owner: string, claim: Claim): Promise<void> {
+    await this.#mutateIndex(owner, async (entries) => {
+      let changed = false;
+      for (const [name, prev] of claim.previous) {
+        if (entries.get(name)?.tok !== claim.tok) continue;
+        if (prev === undefined) entries.delete(name);
+        else entries.set(name, prev);
+        changed = true;
+      }
+      return { changed, result: undefined };
+    }).catch(() => undefined);
+  }
+
+  /** Narrows a claim to the targets actually written, unless somebody claimed after it. Best effort. */
+  async #confirm(owner: string, name: string, tok: string, exact: IndexEntry): Promise<void> {
+    await this.#mutateIndex(owner, async (entries) => {
+      const entry = entries.get(name);
+      if (entry?.tok !== tok || sameEntry(entry, exact)) return { changed: false, result: undefined };
+      entries.set(name, exact);
+      return { changed: true, result: undefined };
+    }).catch(() => undefined);
+  }
+
+  /** Removes a deleted secret's entry, unless it was claimed again since `tokBefore` was read. Best effort. */
+  async #dropEntry(owner: string, name: string, tokBefore: string): Promise<void> {
+    await this.#mutateIndex(owner, async (entries) => {
+      const entry = entries.get(name);
+      if (entry === undefined || entry.tok !== tokBefore) return { changed: false, result: undefined };
+      entries.delete(name);
+      return { changed: true, result: undefined };
+    }).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // HTTP
+
+  /** One API call with the current token; on 403 a login-based store logs in again once and retries. */
+  async #call(req: Omit<VaultRequest, 'token'>): Promise<VaultResponse> {
+    const token = await this.#auth.token();
+    const response = await this.#http.request({ ...req, token });
+    if (response.status === 403 && this.#auth.loginBased && (await this.#auth.refreshAfterForbidden(token))) {
+      return this.#http.request({ ...req, token: await this.#auth.token() });
+    }
+    return response;
+  }
+
+  /** The error for an unexpected answer. Never quotes a value or a token. */
+  #failure(
+    response: VaultResponse,
+    method: string,
+    path: string,
+    field = 'request',
+    value?: SecretText,
+  ): SecretStoreError {
+    let detail = vaultErrors(response.body);
+    if (value !== undefined) {
+      const plain = value.reveal();
+      if (plain !== '') detail = detail.split(plain).join('[redacted]');
+    }
+    const where = `${method} ${path}`;
+    const suffix = detail === '' ? '' : `: ${detail}`;
+    const status = response.status;
+    if (status === 400) return new SecretValidationError(field, `Vault rejected ${where}${suffix}`);
+    if (status === 401 || status === 403) {
+      return new SecretStoreError('unauthorized', `permission denied: ${where} (check the token's policy)`, {
+        retryable: false,
+      });
+    }
+    if (status === 404) return new SecretStoreError('not_found', `Vault has no ${path}`, { retryable: false });
+    if (status === 413)
+      return new SecretStoreError('limit', `Vault refused ${where} as too large${suffix}`, { retryable: false });
+    if (status === 429 || status >= 500)
+      return new BackendUnavailableError(`Vault answered ${status} to ${where}${suffix}`);
+    return new SecretStoreError('unavailable', `Vault answered ${status} to ${where}${suffix}`, { retryable: false });
+  }
+
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closed)
+      throw new SecretStoreError('unavailable', 'the Vault secret store is closed', { retryable: false });
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw error;
+      const code =
+        typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'internal error';
+      throw new BackendUnavailableError(`the Vault backend at ${this.address} failed (${code})`, error);
+    }
+  }
+}
+
+interface Claim {
+  readonly tok: string;
+  readonly previous: ReadonlyMap<string, IndexEntry | undefined>;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Identity
+
+/**
+ * Who `me` is for a token obtained by logging in, from `auth/token/lookup-self`, first usable of:
+ * 1. `meta.username` (userpass, LDAP, OIDC/JWT roles with a `username` claim mapping);
+ * 2. `display_name` without the auth mount prefix Vault puts in front (`jwt-alice` → `alice`);
+ * 3. `meta.role_name` (AppRole: its display name is only the mount);
+ * 4. `entity_id`.
+ * Candidates that break the user-name rules (e.g. contain `/`) are skipped.
+ */
+export function identityFromToken(info: TokenInfo, authMount: string): string | undefined {
+  const mountPrefix = authMount.replace(/\//g, '-') + '-';
+  const display = info.displayName.startsWith(mountPrefix) ? info.displayName.slice(mountPrefix.length) : '';
+  const candidates = [info.meta.username, display, info.meta.role_name, info.entityId];
+  return candidates.find((c): c is string => c !== undefined && c !== '' && checkUser(c) === undefined);
+}
+
+// -----------------------------------------------------------------------------------------------
+// Validation
+
+function throwIf(violation: RuleViolation | undefined, prefix = ''): void {
+  if (violation !== undefined) throw new SecretValidationError(violation.field, `${prefix}${violation.message}`);
+}
+
+function checkDescription(description: string): RuleViolation | undefined {
+  const bytes = Buffer.byteLength(description, 'utf8');
+  if (bytes > MAX_DESCRIPTION_BYTES) {
+    return {
+      field: 'description',
+      message: `description must be at most ${MAX_DESCRIPTION_BYTES} bytes on the Vault backend (got ${bytes})`,
+    };
+  }
+  return undefined;
+}
+
+function checkFileOwner(owner: string): RuleViolation | undefined {
+  if (owner === '') return undefined;
+  if (Buffer.byteLength(owner, 'utf8') > MAX_FILE_OWNER_BYTES) {
+    return { field: 'file_owner', message: `file_owner must be at most ${MAX_FILE_OWNER_BYTES} bytes` };
+  }
+  if (!/^[^\s:]+(:[^\s:]+)?$/u.test(owner) || /\p{Cc}/u.test(owner)) {
+    return {
+      field: 'file_owner',
+      message: 'file_owner must be "user" or "user:group" (names or numeric ids, no spaces)',
+    };
+  }
+  return undefined;
+}
+
+function checkFileMode(mode: unknown): RuleViolation | undefined {
+  if (mode === undefined || isFileMode(mode)) return undefined;
+  return {
+    field: 'file_mode',
+    message: 'file_mode must be an integer permission mode between 0 and 0o7777, e.g. 0o440',
+  };
+}
+
+function checkMirrorFits(meta: StoredMeta, prefix: string): void {
+  try {
+    packMirror(meta, revision(Number.MAX_SAFE_INTEGER, '2006-01-02T15:04:05.999999999Z'));
+  } catch (error) {
+    if (!(error instanceof MirrorTooLargeError)) throw error;
+    throw new SecretValidationError(
+      error.field,
+      `${prefix}the metadata is too large for Vault's custom_metadata (${error.keys} keys of at most 512 bytes; 64 allowed): shorten ${error.field}`,
+    );
+  }
+}
+
+function validateCreate(input: VaultCreateSecretInput, prefix: string): NewFields {
+  const fields: NewFields = {
+    name: input.name,
+    value: input.value,
+    description: input.description ?? '',
+    envName: input.envName ?? '',
+    filePath: input.filePath ?? '',
+    enabled: input.enabled ?? true,
+    fileOwner: input.fileOwner ?? '',
+    fileMode: input.fileMode,
+    isDefault: input.isDefault ?? false,
+  };
+  throwIf(checkName(fields.name), prefix);
+  if (!(fields.value instanceof SecretText))
+    throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
+  throwIf(checkValue(fields.value.reveal()), prefix);
+  throwIf(checkEnvName(fields.envName), prefix);
+  throwIf(checkFilePath(fields.filePath), prefix);
+  throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  throwIf(checkDescription(fields.description), prefix);
+  throwIf(checkFileOwner(fields.fileOwner), prefix);
+  throwIf(checkFileMode(fields.fileMode), prefix);
+  if (typeof fields.isDefault !== 'boolean')
+    throw new SecretValidationError('is_default', `${prefix}is_default must be a boolean`);
+  checkMirrorFits({ ...fields, id: randomUUID(), valueVersion: 1 }, prefix);
+  return fields;
+}
+
+function validatePatch(patch: VaultUpdateSecretInput): void {
+  const given = [
+    patch.value,
+    patch.description,
+    patch.envName,
+    patch.filePath,
+    patch.enabled,
+    patch.fileOwner,
+    patch.fileMode,
+    patch.isDefault,
+  ].filter((v) => v !== undefined);
+  if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
+  if (patch.value !== undefined) {
+    if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
+    throwIf(checkValue(patch.value.reveal()));
+  }
+  if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
+  if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
+  if (patch.description !== undefined) throwIf(checkDescription(patch.description));
+  if (patch.fileOwner !== undefined) throwIf(checkFileOwner(patch.fileOwner));
+  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkFileMode(patch.fileMode));
+  if (patch.isDefault !== undefined && typeof patch.isDefault !== 'boolean') {
+    throw new SecretValidationError('is_default', 'is_default must be a boolean');
+  }
+}
+
+function checkBatchDuplicates(batch: readonly NewFields[]): void {
+  const names = new Set<string>();
+  const envNames = new Map<string, string>();
+  const filePaths = new Map<string, string>();
+  batch.forEach((fields, i) => {
+    const prefix = `import item ${i + 1}: `;
+    if (names.has(fields.name))
+      throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
+    names.add(fields.name);
+    const envOwner = envNames.get(fields.envName);
+    if (fields.envName !== '' && envOwner !== undefined) {
+      throw new SecretConflictError(
+        `${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`,
+        'env_name',
+      );
+    }
+    if (fields.envName !== '') envNames.set(fields.envName, fields.name);
+    const fileOwner = filePaths.get(fields.filePath);
+    if (fields.filePath !== '' && fileOwner !== undefined) {
+      throw new SecretConflictError(
+        `${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`,
+        'file_path',
+      );
+    }
+    if (fields.filePath !== '') filePaths.set(fields.filePath, fields.name);
+  });
+}
+
+// -----------------------------------------------------------------------------------------------
+// Helpers
+
+function alreadyExists(owner: string, name: string, prefix: string): SecretConflictError {
+  return new SecretConflictError(`${prefix}secret "${name}" of user "${owner}" already exists`, 'name');
+}
+
+function malformed(path: string): SecretStoreError {
+  return new SecretStoreError('unavailable', `Vault sent an unexpected answer for ${path}`, { retryable: false });
+}
+
+/** Adds what the rollback of a failed import could not undo to the error that caused it. */
+function withRollbackReport(error: unknown, owner: string, leftovers: readonly string[]): unknown {
+  if (leftovers.length === 0 || !(error instanceof SecretStoreError)) return error;
+  const note = `; rolling back the import failed for ${leftovers.length} secret(s) of user "${owner}", delete them by hand: ${leftovers.map((n) => `"${n}"`).join(', ')}`;
+  return new SecretStoreError(error.code, error.message + note, {
+    field: error.field,
+    retryable: error.retryable,
+    cause: error,
+  });
+}
+
+function parseKvMetadata(raw: unknown): KvMetadata | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.current_version !== 'number') return undefined;
+  const versions = typeof o.versions === 'object' && o.versions !== null ? (o.versions as KvMetadata['versions']) : {};
+  return {
+    currentVersion: o.current_version,
+    createdTime: typeof o.created_time === 'string' ? o.created_time : '',
+    customMetadata: o.custom_metadata,
+    versions,
+  };
+}
+
+/** Metadata for a KV entry Coffer did not write: no targets, disabled, a stable id derived from its path. */
+function foreignMeta(path: string, md: KvMetadata): StoredMeta {
+  const hash = createHash('sha256').update(`${path}\0${md.createdTime}`).digest('hex');
+  const id = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-5${hash.slice(13, 16)}-${((parseInt(hash[16]!, 16) & 3) | 8).toString(16)}${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
+  return {
+    id,
+    description: '',
+    envName: '',
+    filePath: '',
+    enabled: false,
+    fileOwner: '',
+    fileMode: undefined,
+    isDefault: false,
+    valueVersion: md.currentVersion,
+  };
+}
+
+function isoTime(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
+}
+
+function toMetadata(owner: string, name: string, current: Current): VaultSecretMetadata {
+  const m = current.meta;
+  return {
+    id: m.id,
+    user: owner,
+    name,
+    description: m.description,
+    envName: m.envName,
+    filePath: m.filePath,
+    enabled: m.enabled,
+    createdAt: isoTime(current.createdTime),
+    // Every change is a new KV version, so the current version's time is the last change.
+    updatedAt: isoTime(current.versionTime),
+    valueVersion: m.valueVersion,
+    isDefault: m.isDefault,
+    ...(m.fileOwner !== '' ? { fileOwner: m.fileOwner } : {}),
+    ...(m.fileMode !== undefined ? { fileMode: m.fileMode } : {}),
+  };
+}
+
+/** Orders by Unicode code point, not UTF-16 unit (they differ above U+FFFF). */
+function compareCodePoints(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.codePointAt(i) ?? 0;
+    const cb = b.codePointAt(j) ?? 0;
+    if (ca !== cb) return ca - cb;
+    i += ca > 0xffff ? 2 : 1;
+    j += cb > 0xffff ? 2 : 1;
+  }
+  return a.length - i - (b.length - j);
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
