@@ -1,74 +1,167 @@
-/** The `coffer` command line. */
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { defaultMirror, installHelp, installProvider } from './commands/provider-install';
+/** The `coffer` command line: one entry point, one dispatcher, one way to report errors. */
+import { parseCommandLine } from './args';
+import { backendCommand, BACKEND_HELP } from './commands/backend';
+import { materializeCommand } from './commands/materialize';
+import { providerCommand, providerHelp } from './commands/provider';
+import { runCommand } from './commands/run';
+import { secretCommand, SECRET_HELP } from './commands/secret';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
+import { err, out, printJson, unknownCommand } from './io';
 
-const VERSION = '0.1.0';
+export const VERSION = '0.1.0';
 
-const USAGE = `Usage: coffer <command> [options]
+export const USAGE = `Usage: coffer [--backend NAME] <command> [options]
+
+User secrets as code: manage secrets in a backend, and deliver them to a workspace.
 
 Commands:
-  provider install [--mirror DIR]   Install the Coffer provider into a filesystem mirror
-  version                            Print the version
+  secret create NAME        Create a secret (value from a file, stdin or a hidden prompt)
+  secret update NAME        Change a secret's value or metadata
+  secret list [NAME]        Show metadata (never values)
+  secret delete NAME        Delete a secret
+  secret check NAME...      Fail listing every missing or disabled secret
+  secret import FILE        Create many secrets from an env/json/yaml file, all or nothing
+  backend register NAME     Add a backend profile (local, vault, coder)
+  backend list              Show backend profiles and where credentials come from
+  backend use NAME          Select the current backend profile
+  backend remove NAME       Delete a backend profile
+  run -- CMD ARGS           Run CMD with secrets as environment variables
+  materialize               Write file secrets into the workspace
+  provider install          Install the OpenTofu/Terraform provider into a filesystem mirror
+  version                   Print the version
+  help [COMMAND]            Show help
+
+Every command takes -h/--help; commands that print data take -o table|json.
+
+Environment:
+  COFFER_BACKEND     Backend profile to use (overridden by --backend)
+  COFFER_CONFIG      Config file (default \${XDG_CONFIG_HOME:-~/.config}/coffer/config.json)
+  COFFER_HOME        Embedded store home (default \${XDG_DATA_HOME:-~/.local/share}/coffer)
+  COFFER_USER        Who "me" is in the embedded store (default: your login name)
+  COFFER_AUDIT_LOG   Audit log file, "stderr" or "off" (default: audit.log in COFFER_HOME)
+  COFFER_DEBUG=1     Print stack traces of unexpected errors
+
+${EXIT_CODES_HELP}
 
 Run "coffer <command> --help" for details.
 `;
 
-/** Exit codes: 0 success, 1 operation failed, 2 usage error. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+const TOP_COMMANDS = ['secret', 'backend', 'run', 'materialize', 'provider', 'version', 'help'];
+
+const VERSION_HELP = `Usage: coffer version [-o table|json]
+
+Prints the version of the coffer CLI.
+`;
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await dispatch(argv, env);
+  } catch (error) {
+    return report(error, env);
   }
-  if (command === 'version' || command === '--version') {
-    process.stdout.write(`coffer ${VERSION}\n`);
-    return 0;
-  }
-  if (command === 'provider') return providerCommand(rest);
-  process.stderr.write(`coffer: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
 }
 
-function providerCommand(argv: readonly string[]): number {
-  const [sub, ...rest] = argv;
-  const help = `Usage: coffer provider install [--mirror DIR]
-
-Installs the provider for registry.opentofu.org/cofferhq/coffer and
-registry.terraform.io/cofferhq/coffer into a filesystem mirror.
-
-Options:
-  --mirror DIR   Mirror root (default ${defaultMirror()}, an implied mirror of tofu and terraform)
-`;
-  if (sub !== 'install') {
-    process.stdout.write(help);
-    return sub === '--help' || sub === '-h' ? 0 : 2;
+async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Promise<number> {
+  let env = baseEnv;
+  let args = [...argv];
+  // A global --backend before the command selects the backend like the command's own flag.
+  while (args[0] === '--backend' || args[0]?.startsWith('--backend=')) {
+    const first = args[0] as string;
+    const value = first.includes('=') ? first.slice('--backend='.length) : args[1];
+    if (value === undefined || value === '') throw new UsageError('option --backend needs a value');
+    env = { ...env, COFFER_BACKEND: value };
+    args = args.slice(first.includes('=') ? 1 : 2);
   }
-  const { values } = parseArgs({
-    args: [...rest],
-    options: { mirror: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(help);
-    return 0;
+  const [command, ...rest] = args;
+  switch (command) {
+    case undefined:
+      err(USAGE);
+      return EXIT.usage;
+    case '-h':
+    case '--help':
+      out(USAGE);
+      return EXIT.ok;
+    case 'help':
+      return help(rest, env);
+    case 'version':
+    case '--version':
+      return version(rest);
+    case 'secret':
+    case 'secrets':
+      return secretCommand(rest, env);
+    case 'backend':
+    case 'backends':
+      return backendCommand(rest, env);
+    case 'run':
+      return runCommand(rest, env);
+    case 'materialize':
+      return materializeCommand(rest, env);
+    case 'provider':
+      // The CLI bundle sits beside the provider bundle in dist/.
+      return providerCommand(rest, VERSION, __dirname);
+    default:
+      throw new UsageError(unknownCommand('', command, TOP_COMMANDS));
   }
-  const mirror = path.resolve(values.mirror ?? defaultMirror());
-  const distDir = __dirname; // the CLI bundle sits beside the provider bundle in dist/
-  const dirs = installProvider({ mirror, version: VERSION, bundle: path.join(distDir, 'coffer-provider.cjs'), nodePath: process.execPath });
-  for (const dir of dirs) process.stdout.write(`installed ${dir}\n`);
-  process.stdout.write(`\n${installHelp(mirror, path.join(distDir, 'dev-provider'))}\n`);
-  return 0;
+}
+
+async function help(topic: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (topic.length === 0) {
+    out(USAGE);
+    return EXIT.ok;
+  }
+  const [first] = topic;
+  if (topic.length === 1) {
+    if (first === 'secret' || first === 'secrets') return (out(SECRET_HELP), EXIT.ok);
+    if (first === 'backend' || first === 'backends') return (out(BACKEND_HELP), EXIT.ok);
+    if (first === 'provider') return (out(providerHelp()), EXIT.ok);
+    if (first === 'version') return (out(VERSION_HELP), EXIT.ok);
+  }
+  if (first === 'help') return (out(USAGE), EXIT.ok);
+  if (['secret', 'secrets', 'backend', 'backends', 'run', 'materialize', 'provider'].includes(first as string)) {
+    return dispatch([...topic, '--help'], env);
+  }
+  throw new UsageError(`no help for that: ${unknownCommand('', first as string, TOP_COMMANDS)}`);
+}
+
+function version(argv: readonly string[]): number {
+  const args = parseCommandLine(argv, { output: { type: 'string', short: 'o' } }, { command: 'version' });
+  if (args.help) {
+    out(VERSION_HELP);
+    return EXIT.ok;
+  }
+  if (args.positionals.length > 0) throw new UsageError('version takes no arguments', 'version');
+  if (args.values.output === 'json') printJson({ version: VERSION, node: process.version });
+  else if (args.values.output === undefined || args.values.output === 'table') out(`coffer ${VERSION}\n`);
+  else throw new UsageError('option -o/--output takes table or json', 'version');
+  return EXIT.ok;
+}
+
+/** One line on stderr; stack traces only for unexpected errors and only with COFFER_DEBUG=1. */
+function report(error: unknown, env: NodeJS.ProcessEnv): number {
+  const debug = env.COFFER_DEBUG === '1' || env.COFFER_DEBUG === 'true';
+  if (isUserError(error)) {
+    err(`coffer: ${(error as Error).message}\n`);
+    if (error instanceof UsageError) err(`Run "coffer ${error.command ? `${error.command} ` : ''}--help" for usage.\n`);
+    if (debug && (error as Error).stack) err(`${(error as Error).stack}\n`);
+  } else {
+    err('coffer: unexpected error (set COFFER_DEBUG=1 for details)\n');
+    if (debug) err(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  return exitCodeFor(error);
 }
 
 if (require.main === module) {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // `coffer secret list | head -1`: the reader went away; that is not an error of ours.
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (error: unknown) => {
-      process.stderr.write(`coffer: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
+    () => {
+      process.exitCode = EXIT.failed;
     },
   );
 }
