@@ -6,7 +6,9 @@
  * embedded store. `local` names the embedded store unless a profile of that name exists.
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor, type AuditSink } from './audit';
+import { CoderSecretStore } from './backends/coder';
 import { LocalSecretStore, resolveCofferHome } from './backends/local';
+import { VaultSecretStore, type VaultAuthOptions } from './backends/vault';
 import { SecretStoreError } from './errors';
 import {
   BUILTIN_LOCAL,
@@ -73,35 +75,40 @@ export interface BackendContext {
 }
 
 /**
- * The one switch from a profile to a backend. Vault/OpenBao and Coder plug in here; the backend
- * still reads its own environment variables for anything left undefined, e.g.:
- *
- *   case 'vault': {
- *     const p = ctx.profile;
- *     const method = p.authMethod ?? 'token';
- *     const cred = async (key: string) => (await ctx.credential(key))?.reveal();
- *     return new VaultSecretStore({
- *       env: ctx.env, address: p.url, namespace: p.namespace, mount: p.mount, pathPrefix: p.pathPrefix,
- *       auth: method === 'token' ? { method, token: await cred('token') }
- *           : method === 'approle' ? { method, roleId: await cred('role-id'), secretId: await cred('secret-id') }
- *           : method === 'jwt' ? { method, role: p.role, jwt: await cred('jwt') }
- *           : { method, role: p.role },
- *     });
- *   }
- *   case 'coder':
- *     return new CoderSecretStore({ url: p.url, token: await ctx.requireCredential('session-token') });
+ * The one switch from a profile to a backend. Credentials come from the environment or the
+ * embedded store (`ctx.credential`); anything left undefined the backend reads from its own
+ * environment variables.
  */
 async function createBackend(ctx: BackendContext): Promise<SecretStore> {
-  switch (ctx.profile.kind) {
+  const p = ctx.profile;
+  const cred = async (key: string) => (await ctx.credential(key))?.reveal();
+  switch (p.kind) {
     case 'local':
       return new LocalSecretStore({
         env: ctx.env,
-        ...(ctx.profile.home !== undefined ? { home: expandHome(ctx.profile.home, ctx.env) } : {}),
+        ...(p.home !== undefined ? { home: expandHome(p.home, ctx.env) } : {}),
       });
-    case 'vault':
-      throw new SecretStoreError('unsupported', 'the vault backend is not built into this CLI yet');
+    case 'vault': {
+      const method = p.authMethod ?? 'token';
+      const auth: VaultAuthOptions =
+        method === 'token'
+          ? { method, token: await cred('token') }
+          : method === 'approle'
+            ? { method, roleId: await cred('role-id'), secretId: await cred('secret-id') }
+            : method === 'jwt'
+              ? { method, role: p.role, jwt: await cred('jwt') }
+              : { method, role: p.role };
+      return new VaultSecretStore({
+        env: ctx.env,
+        address: p.url,
+        namespace: p.namespace,
+        mount: p.mount,
+        pathPrefix: p.pathPrefix,
+        auth,
+      });
+    }
     case 'coder':
-      throw new SecretStoreError('unsupported', 'the coder backend is not built into this CLI yet');
+      return new CoderSecretStore({ env: ctx.env, url: p.url, token: (await ctx.requireCredential('session-token')).reveal() });
   }
 }
 

@@ -1,40 +1,132 @@
 /**
  * The Coffer provider: configuration (which backend, where), and the resources it serves.
- * Settings come from attributes or environment variables, so templates never hold credentials.
+ * Every setting is an attribute with an environment-variable fallback; credentials (tokens,
+ * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them.
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
-import { LocalSecretStore } from '../client/backends/local';
+import { CoderSecretStore } from '../client/backends/coder';
+import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
+import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
+import { isSecretStoreError } from '../client/errors';
+import type { SecretStore } from '../client/secret-store';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
 import type { CofferProviderData } from './provider-data';
 import { UserSecretResource } from './resources/user-secret';
 
-const BACKENDS = ['local'] as const;
+export const BACKENDS = ['local', 'vault', 'coder'] as const;
+type BackendKind = (typeof BACKENDS)[number];
+const AUTH_METHODS = ['token', 'approle', 'jwt', 'kubernetes'] as const;
+
+const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
+  allowed.includes(value) ? undefined : `${name} must be one of: ${allowed.join(', ')} (got "${value}")`;
 
 const providerAttributes = {
   backend: attribute.string({
-    description: 'Where secrets live: `local` (embedded encrypted store, the default). Env: COFFER_BACKEND.',
+    description: 'Where secrets live: `local` (embedded encrypted store, default), `vault` (Vault/OpenBao KV v2) or `coder` (Coder user secrets). Env: COFFER_BACKEND.',
     optional: true,
-    validators: [(v: string) => (BACKENDS.includes(v as (typeof BACKENDS)[number]) ? undefined : `backend must be one of: ${BACKENDS.join(', ')}`)],
+    validators: [oneOf('backend', BACKENDS)],
   }),
   home: attribute.string({
-    description: 'Directory of the embedded store. Env: COFFER_HOME. Default: $XDG_DATA_HOME/coffer (~/.local/share/coffer).',
+    description: 'local: directory of the embedded store. Env: COFFER_HOME. Default: $XDG_DATA_HOME/coffer (~/.local/share/coffer).',
+    optional: true,
+  }),
+  vault_address: attribute.string({ description: 'vault: server URL. Env: BAO_ADDR, VAULT_ADDR.', optional: true }),
+  vault_namespace: attribute.string({ description: 'vault: namespace (X-Vault-Namespace). Env: BAO_NAMESPACE, VAULT_NAMESPACE.', optional: true }),
+  vault_mount: attribute.string({ description: 'vault: KV v2 mount. Env: COFFER_VAULT_MOUNT. Default: secret.', optional: true }),
+  vault_path_prefix: attribute.string({
+    description: 'vault: folder under the mount with one folder per user. Env: COFFER_VAULT_PATH_PREFIX. Default: coffer/users.',
+    optional: true,
+  }),
+  vault_auth_method: attribute.string({
+    description: 'vault: `token`, `approle`, `jwt` or `kubernetes`. Env: COFFER_VAULT_AUTH. Credentials come from the environment only (BAO_TOKEN/VAULT_TOKEN, COFFER_VAULT_ROLE_ID/COFFER_VAULT_SECRET_ID, COFFER_VAULT_JWT/_FILE/_ENV).',
+    optional: true,
+    validators: [oneOf('vault_auth_method', AUTH_METHODS)],
+  }),
+  vault_auth_mount: attribute.string({ description: 'vault: mount of the auth method. Env: COFFER_VAULT_AUTH_MOUNT. Default: the method name.', optional: true }),
+  vault_role: attribute.string({ description: 'vault: role for jwt and kubernetes auth. Env: COFFER_VAULT_ROLE.', optional: true }),
+  vault_ca_cert_file: attribute.string({ description: 'vault: PEM file of CA certificates to trust. Env: BAO_CACERT, VAULT_CACERT.', optional: true }),
+  vault_skip_tls_verify: attribute.bool({
+    description: 'vault: disable TLS certificate verification (never in production). Env: BAO_SKIP_VERIFY, VAULT_SKIP_VERIFY.',
+    optional: true,
+  }),
+  coder_url: attribute.string({
+    description: 'coder: deployment URL. Env: CODER_URL. The session token comes from CODER_SESSION_TOKEN only.',
     optional: true,
   }),
 };
 
-export function cofferProvider(log: Logger): ProviderDefinition<typeof providerAttributes, CofferProviderData> {
+type ProviderConfig = StateModel<typeof providerAttributes>;
+
+/** Client field names → provider attributes, for diagnostics on the right attribute. */
+const CONFIG_FIELD: Record<BackendKind, Record<string, string>> = {
+  local: {},
+  vault: { address: 'vault_address', namespace: 'vault_namespace', ca_cert: 'vault_ca_cert_file', role: 'vault_role' },
+  coder: { url: 'coder_url' },
+};
+
+function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
+  const method = config.vault_auth_method as (typeof AUTH_METHODS)[number] | null;
+  if (method === null) return undefined;
+  const mount = config.vault_auth_mount ?? undefined;
+  const role = config.vault_role ?? undefined;
+  switch (method) {
+    case 'token':
+      return { method };
+    case 'approle':
+      return { method, mount };
+    case 'jwt':
+      return { method, mount, role };
+    case 'kubernetes':
+      return { method, mount, role };
+  }
+}
+
+function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): SecretStore {
+  // Method, path, status and timing of every backend call, in the engine's log (TF_LOG=debug).
+  const onRequest = (entry: { method: string; path: string; status: number; ms: number }) =>
+    log.debug('backend request', { backend: kind, method: entry.method, path: entry.path, status: entry.status, ms: Math.round(entry.ms) });
+  switch (kind) {
+    case 'local':
+      return new LocalSecretStore({ home: config.home ?? undefined, env });
+    case 'vault':
+      return new VaultSecretStore({
+        env,
+        address: config.vault_address ?? undefined,
+        namespace: config.vault_namespace ?? undefined,
+        mount: config.vault_mount ?? undefined,
+        pathPrefix: config.vault_path_prefix ?? undefined,
+        auth: vaultAuth(config),
+        caCertFile: config.vault_ca_cert_file ?? undefined,
+        tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
+        onRequest,
+      });
+    case 'coder':
+      return new CoderSecretStore({ env, url: config.coder_url ?? undefined, onRequest });
+  }
+}
+
+export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env): ProviderDefinition<typeof providerAttributes, CofferProviderData> {
   return {
     typeName: 'coffer',
     schema: { version: 0, description: 'Coffer: user secrets as code.', attributes: providerAttributes },
-    async configure(config: StateModel<typeof providerAttributes>, diagnostics: Diagnostics) {
-      const backend = config.backend ?? process.env.COFFER_BACKEND ?? 'local';
-      if (backend !== 'local') {
-        diagnostics.addError('Unsupported backend', `COFFER_BACKEND must be one of: ${BACKENDS.join(', ')}.`, ['backend']);
+    async configure(config: ProviderConfig, diagnostics: Diagnostics) {
+      const kind = (config.backend ?? env.COFFER_BACKEND ?? 'local') as BackendKind;
+      if (!BACKENDS.includes(kind)) {
+        diagnostics.addError('Unsupported backend', `COFFER_BACKEND must be one of: ${BACKENDS.join(', ')} (got "${kind}").`, ['backend']);
         return undefined;
       }
-      const local = new LocalSecretStore({ home: config.home ?? undefined });
-      log.debug('configured backend', { backend: local.kind, home: local.home });
-      return { store: new AuditedSecretStore(local, auditSinkFromEnv(local.home), defaultActor()) };
+      let store: SecretStore;
+      try {
+        store = openBackend(kind, config, env, log);
+      } catch (error) {
+        if (!isSecretStoreError(error)) throw error;
+        const attributeName = error.field ? CONFIG_FIELD[kind][error.field] : undefined;
+        diagnostics.addError(`Cannot configure the ${kind} backend`, `${error.message}.`, attributeName ? [attributeName] : undefined);
+        return undefined;
+      }
+      const home = store instanceof LocalSecretStore ? store.home : config.home ?? resolveCofferHome(env);
+      log.debug('configured backend', { backend: store.kind });
+      return { store: new AuditedSecretStore(store, auditSinkFromEnv(home, env), defaultActor(env)) };
     },
     async close(data: CofferProviderData) {
       await data.store.close();

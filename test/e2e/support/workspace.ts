@@ -29,10 +29,13 @@ export class Workspace {
   private readonly cliConfig: string;
   private readonly root: string;
 
+  private extraEnv: Record<string, string>;
+
   constructor(
     readonly engine: Engine,
-    private readonly extraEnv: Record<string, string> = {},
+    extraEnv: Record<string, string> = {},
   ) {
+    this.extraEnv = { ...extraEnv };
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), `coffer-e2e-${engine.name}-`));
     this.dir = path.join(this.root, 'work');
     this.home = path.join(this.root, 'coffer-home');
@@ -44,6 +47,11 @@ export class Workspace {
       this.cliConfig,
       `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.opentofu.org/cofferhq/*", "registry.terraform.io/cofferhq/*"]\n  }\n}\n`,
     );
+  }
+
+  /** Adds environment for every later engine run (e.g. a backend started after the workspace). */
+  setEnv(env: Record<string, string>): void {
+    this.extraEnv = { ...this.extraEnv, ...env };
   }
 
   /** The provider source address as the engine's users write it. */
