@@ -1,5 +1,6 @@
 /** The `coffer` command line: one entry point, one dispatcher, one way to report errors. */
 import { parseCommandLine } from './args';
+import { LINT_HELP, runLint } from '../lint/cli';
 import { backendCommand, BACKEND_HELP } from './commands/backend';
 import { materializeCommand } from './commands/materialize';
 import { providerCommand, providerHelp } from './commands/provider';
@@ -27,6 +28,7 @@ Commands:
   backend remove NAME       Delete a backend profile
   run -- CMD ARGS           Run CMD with secrets as environment variables
   materialize               Write file secrets into the workspace
+  lint [PATH...]            Check .tf / cdk.tf.json for leaked secrets (GitOps pipelines)
   provider install          Install the OpenTofu/Terraform provider into a filesystem mirror
   version                   Print the version
   help [COMMAND]            Show help
@@ -46,7 +48,7 @@ ${EXIT_CODES_HELP}
 Run "coffer <command> --help" for details.
 `;
 
-const TOP_COMMANDS = ['secret', 'backend', 'run', 'materialize', 'provider', 'version', 'help'];
+const TOP_COMMANDS = ['secret', 'backend', 'run', 'materialize', 'lint', 'provider', 'version', 'help'];
 
 const VERSION_HELP = `Usage: coffer version [-o table|json]
 
@@ -96,6 +98,8 @@ async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Pr
       return runCommand(rest, env);
     case 'materialize':
       return materializeCommand(rest, env);
+    case 'lint':
+      return runLint(rest);
     case 'provider':
       // The CLI bundle sits beside the provider bundle in dist/.
       return providerCommand(rest, VERSION, __dirname);
@@ -114,6 +118,7 @@ async function help(topic: readonly string[], env: NodeJS.ProcessEnv): Promise<n
     if (first === 'secret' || first === 'secrets') return (out(SECRET_HELP), EXIT.ok);
     if (first === 'backend' || first === 'backends') return (out(BACKEND_HELP), EXIT.ok);
     if (first === 'provider') return (out(providerHelp()), EXIT.ok);
+    if (first === 'lint') return (out(LINT_HELP), EXIT.ok);
     if (first === 'version') return (out(VERSION_HELP), EXIT.ok);
   }
   if (first === 'help') return (out(USAGE), EXIT.ok);

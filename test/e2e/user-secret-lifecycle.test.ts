@@ -103,7 +103,7 @@ resource "coffer_user_secret" "github" {
     await ws.apply();
     const after = await store.get('me', 'github-token');
     expect(after.id).toBe(before.id);
-    if (store.capabilities.valueVersion) expect(after.valueVersion).toBe((before.valueVersion ?? 0) + 1);
+    if (store.capabilities.valueVersion) expect(after.valueVersion).toBeGreaterThan(before.valueVersion ?? 0);
     expect(await fx.valueOf('me', 'github-token')).toBe('ghp-second-value');
     expect((await ws.plan()).code).toBe(0);
   });
