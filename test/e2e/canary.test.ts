@@ -1,15 +1,21 @@
 /**
  * A canary value sent through value_wo never shows up anywhere the engine or the provider
  * writes: plan output, saved plan JSON, state, TF_LOG=trace logs (which include the provider's
- * stderr), error messages — nor in plaintext in the embedded store.
+ * stderr and its backend request log), error messages, the audit log — nor in plaintext in the
+ * embedded store or the Coder double's request log. On every backend.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LocalSecretStore } from '../../src/client/backends/local';
+import { backendNames, startBackend, type BackendFixture } from './support/backends';
 import { availableEngines } from './support/engines';
 import { providerBlock, Workspace } from './support/workspace';
 
-const engines = availableEngines();
+// Every backend on the first engine (tofu); the embedded store on the others too.
+const combinations = availableEngines().flatMap((engine, index) =>
+  backendNames()
+    .filter((backend) => index === 0 || backend === 'local')
+    .map((backend) => [`${engine.name} ${engine.version} on ${backend}`, engine, backend] as const),
+);
 
 function storeFilesText(home: string): string {
   if (!fs.existsSync(home)) return '';
@@ -20,18 +26,23 @@ function storeFilesText(home: string): string {
   return texts.join('\n');
 }
 
-describe.each(engines.map((e) => [`${e.name} ${e.version}`, e] as const))('canary on %s', (_label, engine) => {
+describe.each(combinations)('canary: %s', (_label, engine, backend) => {
   const canary = `CANARY-${Math.random().toString(36).slice(2)}-${Date.now()}`;
   const rotated = `${canary}-ROTATED`;
   let ws: Workspace;
+  let fx: BackendFixture;
   let output = '';
 
   beforeAll(async () => {
     ws = new Workspace(engine);
-    await ws.ok(['version']);
+    fx = await startBackend(backend, ws.home);
+    ws.setEnv(fx.providerEnv);
   });
 
-  afterAll(() => ws.cleanup());
+  afterAll(async () => {
+    await fx?.stop();
+    ws?.cleanup();
+  });
 
   const config = (version: string) => `${providerBlock()}
 variable "token" {
@@ -65,12 +76,12 @@ resource "coffer_user_secret" "canary" {
     const rotate = await ws.ok(['apply', '-auto-approve', '-no-color'], { ...trace, TF_VAR_token: rotated });
     output += rotate.stdout + rotate.stderr;
 
-    const store = new LocalSecretStore({ home: ws.home });
-    expect((await store.readValue('me', 'canary')).reveal()).toBe(rotated);
-    await store.close();
-    // The trace log really contains the provider's RPC traffic, so absence below means something.
+    expect(await fx.valueOf('me', 'canary')).toBe(rotated);
+    // The trace log really contains the provider's RPC traffic (and, on remote backends, its
+    // backend request log), so absence below means something.
     expect(output).toContain('PlanResourceChange');
     expect(output).toContain('coffer_user_secret');
+    if (backend !== 'local') expect(output).toContain('backend request');
   });
 
   test('an error about the value does not quote it', async () => {
@@ -87,13 +98,14 @@ resource "coffer_user_secret" "canary" {
     expect(output).not.toContain(canary);
     expect(ws.allFilesText()).not.toContain(canary);
     expect(storeFilesText(ws.home)).not.toContain(canary);
+    expect(fx.serverLogs()).not.toContain(canary);
   });
 
   test('the audit log records the writes, without the value', () => {
     const audit = fs.readFileSync(path.join(ws.home, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ msg: 'audit_log', action: 'create', secret: 'canary', outcome: 'success', backend: 'local' }),
+        expect.objectContaining({ msg: 'audit_log', action: 'create', secret: 'canary', outcome: 'success', backend: backend === 'openbao' ? 'vault' : backend }),
         expect.objectContaining({ action: 'update', secret: 'canary', outcome: 'success' }),
       ]),
     );
