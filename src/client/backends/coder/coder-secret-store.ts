@@ -6,6 +6,7 @@ import {
   SecretStoreError,
   SecretValidationError,
 } from '../../errors';
+import { checkBatchDuplicates } from '../../batch-rules';
 import {
   checkEnabledHasTarget,
   checkEnvName,
@@ -253,7 +254,7 @@ export class CoderSecretStore implements SecretStore {
       validUser(user);
       inputs.forEach((input, i) => rejectNotOnCoder(input, itemPrefix(i, input.name)));
       const batch = inputs.map((input, i) => validateCreate(input, itemPrefix(i, input.name)));
-      checkBatchDuplicates(batch);
+      checkBatchDuplicates(batch, itemPrefix);
       if (batch.length === 0) return [];
       checkBatchLimits(user, batch, 0);
       const existing = (await this.#listParsed(user)).map((p) => p.metadata);
@@ -641,34 +642,6 @@ function fitsImportFile(fields: CreateFields): boolean {
   );
 }
 
-function checkBatchDuplicates(batch: readonly CreateFields[]): void {
-  const seen = {
-    name: new Map<string, string>(),
-    env_name: new Map<string, string>(),
-    file_path: new Map<string, string>(),
-  };
-  batch.forEach((fields, i) => {
-    const prefix = itemPrefix(i, fields.name);
-    const keys: [keyof typeof seen, string][] = [
-      ['name', fields.name],
-      ['env_name', fields.envName],
-      ['file_path', fields.filePath],
-    ];
-    for (const [field, value] of keys) {
-      if (value === '') continue;
-      const other = seen[field].get(value);
-      if (other !== undefined) {
-        throw new SecretConflictError(
-          field === 'name'
-            ? `${prefix}secret "${value}" appears twice in the batch`
-            : `${prefix}${field} "${value}" is also used by secret "${other}" in the batch`,
-          field,
-        );
-      }
-      seen[field].set(value, fields.name);
-    }
-  });
-}
 
 /** Only limits the client can be certain of: the batch alone, or the count with existing secrets. */
 function checkBatchLimits(user: string, batch: readonly CreateFields[], existing: number): void {

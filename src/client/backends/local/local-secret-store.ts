@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkBatchDuplicates } from '../../batch-rules';
 import * as os from 'node:os';
 import {
   BackendUnavailableError,
@@ -399,33 +400,6 @@ function checkConflicts(
   }
 }
 
-function checkBatchDuplicates(batch: readonly SecretFields[]): void {
-  const names = new Set<string>();
-  const envNames = new Map<string, string>();
-  const filePaths = new Map<string, string>();
-  batch.forEach((fields, i) => {
-    const prefix = `import item ${i + 1}: `;
-    if (names.has(fields.name))
-      throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
-    names.add(fields.name);
-    const envOwner = envNames.get(fields.envName);
-    if (fields.envName !== '' && envOwner !== undefined) {
-      throw new SecretConflictError(
-        `${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`,
-        'env_name',
-      );
-    }
-    if (fields.envName !== '') envNames.set(fields.envName, fields.name);
-    const fileOwner = filePaths.get(fields.filePath);
-    if (fields.filePath !== '' && fileOwner !== undefined) {
-      throw new SecretConflictError(
-        `${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`,
-        'file_path',
-      );
-    }
-    if (fields.filePath !== '') filePaths.set(fields.filePath, fields.name);
-  });
-}
 
 function toMetadata(secret: StoredSecret): SecretMetadata {
   return {

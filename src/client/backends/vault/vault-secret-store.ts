@@ -2,6 +2,7 @@
  * `VaultSecretStore`: Coffer's user secrets in a HashiCorp Vault or OpenBao KV v2 mount.
  * See README.md in this folder for the layout and the concurrency design.
  */
+import { checkBatchDuplicates } from '../../batch-rules';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   BackendUnavailableError,
@@ -50,6 +51,7 @@ import {
   unpackMirror,
   type StoredMeta,
 } from './vault-metadata';
+import { VaultDynamicSecrets } from './vault-leases';
 import { KvLayout, nameForKey } from './vault-paths';
 
 /** Metadata this backend returns: the shared fields plus file owner/mode and the default flag. */
@@ -381,6 +383,11 @@ export class VaultSecretStore implements SecretStore {
       await this.#release(owner, claim);
       throw withRollbackReport(failed.error, owner, leftovers);
     });
+  }
+
+  /** Dynamic secrets (leases) on the same connection and login; see vault-leases.ts. */
+  dynamicSecrets(): VaultDynamicSecrets {
+    return new VaultDynamicSecrets((request) => this.#run(() => this.#call(request)), this.address);
   }
 
   async close(): Promise<void> {
@@ -1041,33 +1048,6 @@ function validatePatch(patch: VaultUpdateSecretInput): void {
   }
 }
 
-function checkBatchDuplicates(batch: readonly NewFields[]): void {
-  const names = new Set<string>();
-  const envNames = new Map<string, string>();
-  const filePaths = new Map<string, string>();
-  batch.forEach((fields, i) => {
-    const prefix = `import item ${i + 1}: `;
-    if (names.has(fields.name))
-      throw new SecretConflictError(`${prefix}secret "${fields.name}" appears twice in the batch`, 'name');
-    names.add(fields.name);
-    const envOwner = envNames.get(fields.envName);
-    if (fields.envName !== '' && envOwner !== undefined) {
-      throw new SecretConflictError(
-        `${prefix}env_name "${fields.envName}" is also used by secret "${envOwner}" in the batch`,
-        'env_name',
-      );
-    }
-    if (fields.envName !== '') envNames.set(fields.envName, fields.name);
-    const fileOwner = filePaths.get(fields.filePath);
-    if (fields.filePath !== '' && fileOwner !== undefined) {
-      throw new SecretConflictError(
-        `${prefix}file_path "${fields.filePath}" is also used by secret "${fileOwner}" in the batch`,
-        'file_path',
-      );
-    }
-    if (fields.filePath !== '') filePaths.set(fields.filePath, fields.name);
-  });
-}
 
 // -----------------------------------------------------------------------------------------------
 // Helpers
