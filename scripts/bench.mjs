@@ -129,6 +129,7 @@ resource "coffer_user_secret" "s" {
   return { size, backend: backend.name, apply, plan, destroy, peakRssKb: peaks.length ? Math.max(...peaks) : NaN };
 }
 
+const startLoad = os.loadavg();
 const certPem = clientCertPem();
 const launcher = path.join(root, 'dist/dev-provider/terraform-provider-coffer');
 await handshakeOnce(launcher, certPem); // warm the page cache
@@ -165,6 +166,7 @@ Written by \`npm run bench\` (scripts/bench.mjs); numbers are from the last run.
 - Date: ${new Date().toISOString()}
 - Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
 - Node ${process.version}, OpenTofu ${tofuVersion}, embedded store on ${os.tmpdir()}
+- Load average when the run started: ${startLoad.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min); other work on the machine widens the spread
 
 ## Provider start-up: exec → handshake line
 
