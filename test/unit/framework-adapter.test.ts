@@ -82,10 +82,27 @@ test('schema: write-only and sensitive flags reach the wire, attributes sorted',
 
 test('validation errors carry the attribute path and severity ERROR', async () => {
   const handlers = await configuredAdapter();
-  const response = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config: dv({ id: null, name: 'bad!', secret_wo: 'x', stamp: null }) });
+  const response = await handlers.ValidateResourceConfig!({
+    type_name: 'fake_thing',
+    config: dv({ id: null, name: 'bad!', secret_wo: 'x', stamp: null }),
+    client_capabilities: { write_only_attributes_allowed: true },
+  });
   expect(response.diagnostics).toEqual([
     { severity: 1, summary: 'Invalid name', detail: 'name must not contain "!"', attribute: { steps: [{ attribute_name: 'name' }] } },
   ]);
+});
+
+test('a write-only value on an engine without write-only support is refused on that attribute', async () => {
+  const handlers = await configuredAdapter();
+  const config = dv({ id: null, name: 'n', secret_wo: 'x', stamp: null });
+  for (const capabilities of [undefined, { write_only_attributes_allowed: false }]) {
+    const response = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config, ...(capabilities ? { client_capabilities: capabilities } : {}) });
+    expect(response.diagnostics).toEqual([
+      expect.objectContaining({ severity: 1, summary: 'secret_wo needs write-only support', attribute: { steps: [{ attribute_name: 'secret_wo' }] } }),
+    ]);
+  }
+  const without = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config: dv({ id: null, name: 'n', secret_wo: null, stamp: null }) });
+  expect(without.diagnostics).toEqual([]);
 });
 
 test('validation skips unknown values', async () => {

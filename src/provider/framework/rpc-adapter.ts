@@ -246,11 +246,30 @@ export class ProviderRpcAdapter<P> {
       const config = this.decode(item.schema, req.config);
       if (config !== null) {
         this.validateAttributes(item.schema, config, diagnostics);
+        if ((registry as unknown) === this.resources) this.checkWriteOnlySupported(item.schema, config, req, diagnostics);
         item.validateConfig?.(config as PlanModel<Attributes>, { diagnostics });
       }
       return {};
     }, {});
     return this.withDiagnostics(response, diagnostics);
+  }
+
+  /**
+   * An engine without write-only support (OpenTofu/Terraform < 1.11) does not know the flag and
+   * would store the value in plan and state like any attribute: refuse, naming the alternative.
+   */
+  private checkWriteOnlySupported(schema: Schema, config: Model, req: WireMessage, diagnostics: Diagnostics): void {
+    const capabilities = req.client_capabilities as { write_only_attributes_allowed?: boolean } | null | undefined;
+    if (capabilities?.write_only_attributes_allowed === true) return;
+    for (const [name, spec] of Object.entries(schema.attributes)) {
+      if (!spec.writeOnly || config[name] === null || config[name] === undefined) continue;
+      diagnostics.addError(
+        `${name} needs write-only support`,
+        `${name} is write-only, which this engine does not support (OpenTofu and Terraform support it from 1.11): ` +
+          'it would store the value in plan and state. Upgrade the engine, or use the sensitive, state-stored alternative the attribute documents.',
+        [name],
+      );
+    }
   }
 
   private managed(typeName: unknown, diagnostics: Diagnostics): AnyManagedResource<P> | undefined {
@@ -453,6 +472,8 @@ export class ProviderRpcAdapter<P> {
       const opened = await item.open(config as StateModel<Attributes>, ctx);
       if (opened === undefined || diagnostics.hasErrors) return {};
       const result = this.complete(item.schema, { ...config, ...(opened.result as Model) });
+      // The engine rejects a result that is not wholly known (and would then have to close it).
+      if (!isWhollyKnown(result)) throw new Error(`${item.typeName}: open left unknown values`);
       return {
         result: this.encode(item.schema, result),
         ...(opened.renewAt ? { renew_at: timestamp(opened.renewAt) } : {}),
@@ -467,14 +488,16 @@ export class ProviderRpcAdapter<P> {
     const response = await this.guard('RenewEphemeralResource', diagnostics, async () => {
       const item = this.ephemeral(req.type_name, diagnostics);
       const ctx = this.context(diagnostics);
-      if (item === undefined || ctx === undefined || item.renew === undefined) return {};
+      // The engine replaces its private data with the response's: echo it unless the resource gives new data.
+      const echo = Buffer.isBuffer(req.private) ? { private: req.private } : {};
+      if (item === undefined || ctx === undefined || item.renew === undefined) return echo;
       const renewed = await item.renew(decodePrivate(req.private), ctx);
-      if (renewed === undefined) return {};
+      if (renewed === undefined) return echo;
       return {
         ...(renewed.renewAt ? { renew_at: timestamp(renewed.renewAt) } : {}),
-        ...(renewed.private ? { private: encodePrivate(renewed.private) } : {}),
+        ...(renewed.private ? { private: encodePrivate(renewed.private) } : echo),
       };
-    }, {});
+    }, Buffer.isBuffer(req.private) ? { private: req.private } : {});
     return this.withDiagnostics(response, diagnostics);
   }
 

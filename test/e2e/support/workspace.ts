@@ -131,7 +131,7 @@ export class Workspace {
     return (await this.resources()).find((r) => r.address === address);
   }
 
-  /** Every file the engine wrote (state, plans, lock), for canary searches. */
+  /** Every file the engine wrote (state, plans, lock; not the test's own .tf files), for canary searches. */
   allFilesText(): string {
     const texts: string[] = [];
     const walk = (dir: string): void => {
@@ -139,7 +139,7 @@ export class Workspace {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) {
           if (entry.name !== 'providers') walk(full);
-        } else if (entry.isFile()) texts.push(fs.readFileSync(full).toString('latin1'));
+        } else if (entry.isFile() && !entry.name.endsWith('.tf')) texts.push(fs.readFileSync(full).toString('latin1'));
       }
     };
     walk(this.dir);
