@@ -5,13 +5,19 @@
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
 import { CoderSecretStore } from '../client/backends/coder';
+import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
+import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
 import type { SecretStore } from '../client/secret-store';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
 import type { CofferProviderData } from './provider-data';
+import { DynamicSecretEphemeral } from './resources/dynamic-secret-ephemeral';
+import { SecretCheckDataSource } from './resources/secret-check';
 import { UserSecretResource } from './resources/user-secret';
+import { UserSecretDataSource, UserSecretsDataSource } from './resources/user-secret-data';
+import { UserSecretEphemeral } from './resources/user-secret-ephemeral';
 
 export const BACKENDS = ['local', 'vault', 'coder'] as const;
 type BackendKind = (typeof BACKENDS)[number];
@@ -126,11 +132,15 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       }
       const home = store instanceof LocalSecretStore ? store.home : config.home ?? resolveCofferHome(env);
       log.debug('configured backend', { backend: store.kind });
-      return { store: new AuditedSecretStore(store, auditSinkFromEnv(home, env), defaultActor(env)) };
+      // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
+      const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
+      return { store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)), dynamicSecrets: dynamicSecretsFor(store) };
     },
     async close(data: CofferProviderData) {
       await data.store.close();
     },
     resources: [new UserSecretResource()],
+    dataSources: [new UserSecretDataSource(), new UserSecretsDataSource(), new SecretCheckDataSource()],
+    ephemeralResources: [new UserSecretEphemeral(), new DynamicSecretEphemeral()],
   };
 }

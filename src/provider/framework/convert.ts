@@ -10,7 +10,7 @@ import type { AttributeKind, AttributeSpec, Attributes, Schema } from './schema'
 import { attributeMode } from './schema';
 import { Unknown, type Value } from './values';
 
-const KIND_TYPES: Record<AttributeKind, CtyType> = {
+const KIND_TYPES: Record<Exclude<AttributeKind, 'object_list'>, CtyType> = {
   string: 'string',
   bool: 'bool',
   number: 'number',
@@ -18,9 +18,17 @@ const KIND_TYPES: Record<AttributeKind, CtyType> = {
   string_map: ['map', 'string'],
 };
 
+/** The cty type of one attribute (an `object_list` is `["list",["object",{field: kind}]]`). */
+export function attributeType(spec: AttributeSpec): CtyType {
+  if (spec.kind !== 'object_list') return KIND_TYPES[spec.kind];
+  const fields: Record<string, CtyType> = {};
+  for (const name of Object.keys(spec.fields ?? {}).sort()) fields[name] = (spec.fields ?? {})[name] as CtyType;
+  return ['list', ['object', fields]];
+}
+
 export function objectType(attributes: Attributes): CtyType {
   const attrs: Record<string, CtyType> = {};
-  for (const [name, spec] of Object.entries(attributes)) attrs[name] = KIND_TYPES[spec.kind];
+  for (const [name, spec] of Object.entries(attributes)) attrs[name] = attributeType(spec);
   return ['object', attrs];
 }
 
@@ -51,7 +59,7 @@ function attributeToWire(name: string, spec: AttributeSpec): WireMessage {
   const mode = attributeMode(spec);
   return {
     name,
-    type: Buffer.from(JSON.stringify(KIND_TYPES[spec.kind])),
+    type: Buffer.from(JSON.stringify(attributeType(spec))),
     description: spec.description,
     description_kind: 0,
     required: mode === 'required',

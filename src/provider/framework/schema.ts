@@ -4,7 +4,16 @@
  */
 import type { Unknown } from './values';
 
-export type AttributeKind = 'string' | 'bool' | 'number' | 'string_list' | 'string_map';
+export type AttributeKind = 'string' | 'bool' | 'number' | 'string_list' | 'string_map' | 'object_list';
+
+/** The kinds an element of an `object_list` attribute may have per field. */
+export type FieldKind = 'string' | 'bool' | 'number';
+
+/** The fields of each element of an `object_list` attribute: name → kind. */
+export type ObjectFields = { readonly [field: string]: FieldKind };
+
+/** One element of an `object_list` value: every field present, null when unset. */
+export type ObjectElement = { readonly [field: string]: string | number | boolean | null };
 
 interface KindValue {
   string: string;
@@ -12,6 +21,7 @@ interface KindValue {
   number: number;
   string_list: readonly string[];
   string_map: { readonly [key: string]: string };
+  object_list: readonly ObjectElement[];
 }
 
 /** Checks a known, non-null value; returns a sentence naming the rule, or undefined. */
@@ -41,6 +51,8 @@ export interface AttributeOptions<T> {
 
 export interface AttributeSpec<K extends AttributeKind = AttributeKind> extends AttributeOptions<KindValue[K]> {
   readonly kind: K;
+  /** `object_list` only: the fields every element has (wire type `["list",["object",{…}]]`). */
+  readonly fields?: ObjectFields;
 }
 
 export type Attributes = { readonly [name: string]: AttributeSpec };
@@ -62,6 +74,12 @@ export const attribute = {
   number: define('number'),
   stringList: define('string_list'),
   stringMap: define('string_map'),
+  /** A list of objects with the given primitive fields (e.g. a data source's result rows). */
+  objectList: (fields: ObjectFields, options: AttributeOptions<KindValue['object_list']>): AttributeSpec<'object_list'> => ({
+    ...options,
+    kind: 'object_list',
+    fields: { ...fields },
+  }),
 };
 
 export interface Schema<A extends Attributes = Attributes> {
@@ -96,6 +114,17 @@ export function assertValidSchema(typeName: string, schema: Schema): void {
     }
     if (spec.unknownOnUpdate && attributeMode(spec) !== 'computed') {
       throw new Error(`${where}: unknownOnUpdate is for computed-only attributes`);
+    }
+    if (spec.kind === 'object_list') {
+      const fields = Object.entries(spec.fields ?? {});
+      if (fields.length === 0) throw new Error(`${where}: an object_list attribute needs at least one field`);
+      for (const [field, kind] of fields) {
+        if (!/^[a-z0-9_]+$/.test(field)) throw new Error(`${where}.${field}: field names must match ^[a-z0-9_]+$`);
+        if (!['string', 'bool', 'number'].includes(kind)) throw new Error(`${where}.${field}: fields are string, bool or number`);
+      }
+      if (spec.writeOnly) throw new Error(`${where}: an object_list attribute cannot be write-only`);
+    } else if (spec.fields !== undefined) {
+      throw new Error(`${where}: fields are for object_list attributes only`);
     }
   }
 }

@@ -16,6 +16,12 @@ export interface DataCofferSecretCheckConfig extends cdktn.TerraformMetaArgument
   */
   readonly failOnMissing?: boolean | cdktn.IResolvable;
   /**
+  * Shown under the list of missing secrets, e.g. how to create them or where to ask.
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/data-sources/secret_check#help_message DataCofferSecretCheck#help_message}
+  */
+  readonly helpMessage?: string;
+  /**
   * Names of the secrets the configuration requires.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/data-sources/secret_check#names DataCofferSecretCheck#names}
@@ -80,6 +86,7 @@ export class DataCofferSecretCheck extends cdktn.TerraformDataSource {
       forEach: config.forEach
     });
     this._failOnMissing = config.failOnMissing;
+    this._helpMessage = config.helpMessage;
     this._names = config.names;
     this._user = config.user;
   }
@@ -107,6 +114,22 @@ export class DataCofferSecretCheck extends cdktn.TerraformDataSource {
   // Temporarily expose input value. Use with caution.
   public get failOnMissingInput() {
     return this._failOnMissing;
+  }
+
+  // help_message - computed: false, optional: true, required: false
+  private _helpMessage?: string; 
+  public get helpMessage() {
+    return this.getStringAttribute('help_message');
+  }
+  public set helpMessage(value: string) {
+    this._helpMessage = value;
+  }
+  public resetHelpMessage() {
+    this._helpMessage = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get helpMessageInput() {
+    return this._helpMessage;
   }
 
   // id - computed: true, optional: false, required: false
@@ -160,6 +183,7 @@ export class DataCofferSecretCheck extends cdktn.TerraformDataSource {
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
       fail_on_missing: cdktn.booleanToTerraform(this._failOnMissing),
+      help_message: cdktn.stringToTerraform(this._helpMessage),
       names: cdktn.listMapper(cdktn.stringToTerraform, false)(this._names),
       user: cdktn.stringToTerraform(this._user),
     };
@@ -172,6 +196,12 @@ export class DataCofferSecretCheck extends cdktn.TerraformDataSource {
         isBlock: false,
         type: "simple",
         storageClassType: "boolean",
+      },
+      help_message: {
+        value: cdktn.stringToHclTerraform(this._helpMessage),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
       },
       names: {
         value: cdktn.listMapperHcl(cdktn.stringToHclTerraform, false)(this._names),

@@ -16,7 +16,7 @@ export interface DataCofferUserSecretConfig extends cdktn.TerraformMetaArguments
   */
   readonly name: string;
   /**
-  * Owner (default `me`).
+  * Owner: `me` (the authenticated user, the default), a username or a user ID.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/data-sources/user_secret#user DataCofferUserSecret#user}
   */

@@ -10,7 +10,13 @@ import * as cdktn from 'cdktn';
 
 export interface DataCofferUserSecretsConfig extends cdktn.TerraformMetaArguments {
   /**
-  * Owner (default `me`).
+  * Only secrets whose name starts with this text (case-sensitive).
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/data-sources/user_secrets#name_prefix DataCofferUserSecrets#name_prefix}
+  */
+  readonly namePrefix?: string;
+  /**
+  * Owner: `me` (the authenticated user, the default), a username or a user ID.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/data-sources/user_secrets#user DataCofferUserSecrets#user}
   */
@@ -167,6 +173,7 @@ export class DataCofferUserSecrets extends cdktn.TerraformDataSource {
       connection: config.connection,
       forEach: config.forEach
     });
+    this._namePrefix = config.namePrefix;
     this._user = config.user;
   }
 
@@ -177,6 +184,22 @@ export class DataCofferUserSecrets extends cdktn.TerraformDataSource {
   // id - computed: true, optional: false, required: false
   public get id() {
     return this.getStringAttribute('id');
+  }
+
+  // name_prefix - computed: false, optional: true, required: false
+  private _namePrefix?: string; 
+  public get namePrefix() {
+    return this.getStringAttribute('name_prefix');
+  }
+  public set namePrefix(value: string) {
+    this._namePrefix = value;
+  }
+  public resetNamePrefix() {
+    this._namePrefix = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get namePrefixInput() {
+    return this._namePrefix;
   }
 
   // secrets - computed: true, optional: false, required: false
@@ -207,12 +230,19 @@ export class DataCofferUserSecrets extends cdktn.TerraformDataSource {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
+      name_prefix: cdktn.stringToTerraform(this._namePrefix),
       user: cdktn.stringToTerraform(this._user),
     };
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
+      name_prefix: {
+        value: cdktn.stringToHclTerraform(this._namePrefix),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
       user: {
         value: cdktn.stringToHclTerraform(this._user),
         isBlock: false,

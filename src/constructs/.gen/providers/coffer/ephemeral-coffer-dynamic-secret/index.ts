@@ -10,25 +10,31 @@ import * as cdktn from 'cdktn';
 
 export interface EphemeralCofferDynamicSecretConfig extends cdktn.TerraformEphemeralMetaArguments {
   /**
-  * Secrets engine mount, e.g. `database`.
+  * Secrets engine mount, e.g. `database`; with `role`, reads `<mount>/creds/<role>`.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/ephemeral-resources/dynamic_secret#mount EphemeralCofferDynamicSecret#mount}
   */
-  readonly mount: string;
+  readonly mount?: string;
   /**
-  * Revoke the lease when the engine closes the resource (default false: the credential outlives the run and expires with its TTL).
+  * API path that mints the credential, e.g. `database/creds/readonly` (read with GET). Alternative to mount + role.
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/ephemeral-resources/dynamic_secret#path EphemeralCofferDynamicSecret#path}
+  */
+  readonly path?: string;
+  /**
+  * Revoke the lease when the engine closes the resource at the end of the run (default true). Set false when the credential must outlive the run (e.g. delivered to a workspace); it then expires with its TTL.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/ephemeral-resources/dynamic_secret#revoke_on_close EphemeralCofferDynamicSecret#revoke_on_close}
   */
   readonly revokeOnClose?: boolean | cdktn.IResolvable;
   /**
-  * Role to mint the credential for.
+  * Role to mint the credential for (with `mount`).
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/ephemeral-resources/dynamic_secret#role EphemeralCofferDynamicSecret#role}
   */
-  readonly role: string;
+  readonly role?: string;
   /**
-  * Requested lease TTL, e.g. `8h`.
+  * Requested lease TTL, e.g. `8h`: sent at issue to engines that accept one, and asked for at every renewal. Default: the role's TTL.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/ephemeral-resources/dynamic_secret#ttl EphemeralCofferDynamicSecret#ttl}
   */
@@ -54,9 +60,9 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
   *
   * @param scope The scope in which to define this construct
   * @param id The scoped construct ID. Must be unique amongst siblings in the same scope
-  * @param options EphemeralCofferDynamicSecretConfig
+  * @param options EphemeralCofferDynamicSecretConfig = {}
   */
-  public constructor(scope: Construct, id: string, config: EphemeralCofferDynamicSecretConfig) {
+  public constructor(scope: Construct, id: string, config: EphemeralCofferDynamicSecretConfig = {}) {
     super(scope, id, {
       terraformResourceType: 'coffer_dynamic_secret',
       terraformGeneratorMetadata: {
@@ -70,6 +76,7 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
       forEach: config.forEach
     });
     this._mount = config.mount;
+    this._path = config.path;
     this._revokeOnClose = config.revokeOnClose;
     this._role = config.role;
     this._ttl = config.ttl;
@@ -95,7 +102,7 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
     return this.getStringAttribute('lease_id');
   }
 
-  // mount - computed: false, optional: false, required: true
+  // mount - computed: false, optional: true, required: false
   private _mount?: string; 
   public get mount() {
     return this.getStringAttribute('mount');
@@ -103,9 +110,33 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
   public set mount(value: string) {
     this._mount = value;
   }
+  public resetMount() {
+    this._mount = undefined;
+  }
   // Temporarily expose input value. Use with caution.
   public get mountInput() {
     return this._mount;
+  }
+
+  // path - computed: false, optional: true, required: false
+  private _path?: string; 
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+  public set path(value: string) {
+    this._path = value;
+  }
+  public resetPath() {
+    this._path = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get pathInput() {
+    return this._path;
+  }
+
+  // renewable - computed: true, optional: false, required: false
+  public get renewable() {
+    return this.getBooleanAttribute('renewable');
   }
 
   // revoke_on_close - computed: false, optional: true, required: false
@@ -124,13 +155,16 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
     return this._revokeOnClose;
   }
 
-  // role - computed: false, optional: false, required: true
+  // role - computed: false, optional: true, required: false
   private _role?: string; 
   public get role() {
     return this.getStringAttribute('role');
   }
   public set role(value: string) {
     this._role = value;
+  }
+  public resetRole() {
+    this._role = undefined;
   }
   // Temporarily expose input value. Use with caution.
   public get roleInput() {
@@ -160,6 +194,7 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
       mount: cdktn.stringToTerraform(this._mount),
+      path: cdktn.stringToTerraform(this._path),
       revoke_on_close: cdktn.booleanToTerraform(this._revokeOnClose),
       role: cdktn.stringToTerraform(this._role),
       ttl: cdktn.stringToTerraform(this._ttl),
@@ -170,6 +205,12 @@ export class EphemeralCofferDynamicSecret extends cdktn.TerraformEphemeralResour
     const attrs = {
       mount: {
         value: cdktn.stringToHclTerraform(this._mount),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      path: {
+        value: cdktn.stringToHclTerraform(this._path),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
