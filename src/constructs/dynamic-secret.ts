@@ -208,7 +208,8 @@ class VaultLeasePattern extends DynamicSecretPattern {
       mount: this.props.mount,
       role: this.props.role,
       ...(this.props.ttl !== undefined ? { ttl: this.props.ttl } : {}),
-      ...(this.props.revokeOnClose !== undefined ? { revokeOnClose: this.props.revokeOnClose } : {}),
+      // Always explicit: the provider revokes by default, but a credential delivered to a workspace must outlive the run.
+      revokeOnClose: this.props.revokeOnClose ?? false,
     });
   }
 }

@@ -80,7 +80,7 @@ describe('DynamicSecret (b) vaultLease', () => {
     });
     const json = synth(stack);
     expect(Object.values(json.ephemeral.coffer_dynamic_secret)).toEqual([
-      { mount: 'database', role: 'workspace', ttl: '8h' },
+      { mount: 'database', role: 'workspace', ttl: '8h', revoke_on_close: false },
     ]);
     const id = Object.keys(json.ephemeral.coffer_dynamic_secret)[0];
     expect((Object.values(json.resource.coffer_user_secret)[0] as any).value_wo).toBe(
