@@ -14,6 +14,9 @@ import {
 import {
   checkEnabledHasTarget,
   checkEnvName,
+  checkFileMode,
+  checkFileOptionsHaveFile,
+  checkFileOwner,
   checkFilePath,
   checkName,
   checkUser,
@@ -41,7 +44,6 @@ import {
 } from './vault-index';
 import {
   fromDataDocMeta,
-  isFileMode,
   MAX_DESCRIPTION_BYTES,
   MAX_FILE_OWNER_BYTES,
   MirrorTooLargeError,
@@ -960,26 +962,17 @@ function checkDescription(description: string): RuleViolation | undefined {
   return undefined;
 }
 
-function checkFileOwner(owner: string): RuleViolation | undefined {
-  if (owner === '') return undefined;
+/** The shared rule, plus what Vault's custom_metadata can hold. */
+function checkVaultFileOwner(owner: string): RuleViolation | undefined {
   if (Buffer.byteLength(owner, 'utf8') > MAX_FILE_OWNER_BYTES) {
     return { field: 'file_owner', message: `file_owner must be at most ${MAX_FILE_OWNER_BYTES} bytes` };
   }
-  if (!/^[^\s:]+(:[^\s:]+)?$/u.test(owner) || /\p{Cc}/u.test(owner)) {
-    return {
-      field: 'file_owner',
-      message: 'file_owner must be "user" or "user:group" (names or numeric ids, no spaces)',
-    };
-  }
-  return undefined;
+  return checkFileOwner(owner);
 }
 
-function checkFileMode(mode: unknown): RuleViolation | undefined {
-  if (mode === undefined || isFileMode(mode)) return undefined;
-  return {
-    field: 'file_mode',
-    message: 'file_mode must be an integer permission mode between 0 and 0o7777, e.g. 0o440',
-  };
+function checkVaultFileMode(mode: unknown): RuleViolation | undefined {
+  if (mode === undefined || mode === null) return undefined;
+  return typeof mode === 'number' ? checkFileMode(mode) : { field: 'file_mode', message: 'file_mode must be a number such as 0o440' };
 }
 
 function checkMirrorFits(meta: StoredMeta, prefix: string): void {
@@ -1014,8 +1007,9 @@ function validateCreate(input: VaultCreateSecretInput, prefix: string): NewField
   throwIf(checkFilePath(fields.filePath), prefix);
   throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
   throwIf(checkDescription(fields.description), prefix);
-  throwIf(checkFileOwner(fields.fileOwner), prefix);
-  throwIf(checkFileMode(fields.fileMode), prefix);
+  throwIf(checkVaultFileOwner(fields.fileOwner), prefix);
+  throwIf(checkVaultFileMode(fields.fileMode), prefix);
+  throwIf(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode ?? null), prefix);
   if (typeof fields.isDefault !== 'boolean')
     throw new SecretValidationError('is_default', `${prefix}is_default must be a boolean`);
   checkMirrorFits({ ...fields, id: randomUUID(), valueVersion: 1 }, prefix);
@@ -1041,8 +1035,8 @@ function validatePatch(patch: VaultUpdateSecretInput): void {
   if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
   if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
   if (patch.description !== undefined) throwIf(checkDescription(patch.description));
-  if (patch.fileOwner !== undefined) throwIf(checkFileOwner(patch.fileOwner));
-  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkFileMode(patch.fileMode));
+  if (patch.fileOwner !== undefined) throwIf(checkVaultFileOwner(patch.fileOwner));
+  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkVaultFileMode(patch.fileMode));
   if (patch.isDefault !== undefined && typeof patch.isDefault !== 'boolean') {
     throw new SecretValidationError('is_default', 'is_default must be a boolean');
   }
