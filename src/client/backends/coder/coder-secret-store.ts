@@ -6,6 +6,7 @@ import {
   SecretStoreError,
   SecretValidationError,
 } from '../../errors';
+import { assertSecretValue, throwIfViolated } from '../../validation';
 import { checkBatchDuplicates } from '../../batch-rules';
 import {
   checkEnabledHasTarget,
@@ -13,7 +14,6 @@ import {
   checkFilePath,
   checkName,
   checkUser,
-  checkValue,
   type RuleViolation,
 } from '../../rules';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
@@ -190,7 +190,7 @@ export class CoderSecretStore implements SecretStore {
           const envName = patch.envName ?? current.metadata.envName;
           const filePath = patch.filePath ?? current.metadata.filePath;
           const enabled = patch.enabled ?? current.metadata.enabled;
-          throwIf(checkEnabledHasTarget(enabled, envName, filePath));
+          throwIfViolated(checkEnabledHasTarget(enabled, envName, filePath));
           if (!enabled && (envName !== '' || filePath !== '')) throw enabledUnsupported('', name, this.url);
           sendEnabled = false;
         }
@@ -515,10 +515,6 @@ function normaliseUrl(raw: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-function throwIf(violation: RuleViolation | undefined, prefix = ''): void {
-  if (violation !== undefined) throw new SecretValidationError(violation.field, `${prefix}${violation.message}`);
-}
-
 /** `.` and `..` pass the shared rules but cannot be a URL path segment (`fetch` normalises them away). */
 function checkSegment(value: string, field: string): RuleViolation | undefined {
   if (value !== '.' && value !== '..') return undefined;
@@ -529,13 +525,13 @@ function checkSegment(value: string, field: string): RuleViolation | undefined {
 }
 
 function validUser(user: string): void {
-  throwIf(checkUser(user));
-  throwIf(checkSegment(user, 'user'));
+  throwIfViolated(checkUser(user));
+  throwIfViolated(checkSegment(user, 'user'));
 }
 
 function validName(name: string, prefix = ''): void {
-  throwIf(checkName(name), prefix);
-  throwIf(checkSegment(name, 'name'), prefix);
+  throwIfViolated(checkName(name), prefix);
+  throwIfViolated(checkSegment(name, 'name'), prefix);
 }
 
 function itemPrefix(index: number, name: unknown): string {
@@ -580,17 +576,15 @@ function validateCreate(input: CreateSecretInput, prefix: string): CreateFields 
   };
   if (typeof fields.name !== 'string') throw new SecretValidationError('name', `${prefix}name must be a string`);
   validName(fields.name, prefix);
-  if (!(fields.value instanceof SecretText))
-    throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
-  throwIf(checkValue(fields.value.reveal()), prefix);
+  assertSecretValue(fields.value, prefix);
   if (typeof fields.description !== 'string') {
     throw new SecretValidationError('description', `${prefix}description must be a string`);
   }
-  throwIf(checkEnvName(fields.envName), prefix);
-  throwIf(checkFilePath(fields.filePath), prefix);
+  throwIfViolated(checkEnvName(fields.envName), prefix);
+  throwIfViolated(checkFilePath(fields.filePath), prefix);
   if (typeof fields.enabled !== 'boolean')
     throw new SecretValidationError('enabled', `${prefix}enabled must be a boolean`);
-  throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  throwIfViolated(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
   return fields;
 }
 
@@ -599,22 +593,19 @@ function validatePatch(patch: UpdateSecretInput): void {
     (v) => v !== undefined,
   );
   if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
-  if (patch.value !== undefined) {
-    if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
-    // Also keeps `""` off the wire: Coder's PATCH would store an empty value.
-    throwIf(checkValue(patch.value.reveal()));
-  }
+  // Also keeps `""` off the wire: Coder's PATCH would store an empty value.
+  if (patch.value !== undefined) assertSecretValue(patch.value);
   if (patch.description !== undefined && typeof patch.description !== 'string') {
     throw new SecretValidationError('description', 'description must be a string');
   }
-  if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
-  if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
+  if (patch.envName !== undefined) throwIfViolated(checkEnvName(patch.envName));
+  if (patch.filePath !== undefined) throwIfViolated(checkFilePath(patch.filePath));
   if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') {
     throw new SecretValidationError('enabled', 'enabled must be a boolean');
   }
   // Certain without the current state: both targets cleared while enabling.
   if (patch.enabled === true && patch.envName === '' && patch.filePath === '')
-    throwIf(checkEnabledHasTarget(true, '', ''));
+    throwIfViolated(checkEnabledHasTarget(true, '', ''));
 }
 
 function hasTarget(fields: { readonly envName: string; readonly filePath: string }): boolean {

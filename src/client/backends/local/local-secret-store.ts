@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertSecretValue, throwIfViolated } from '../../validation';
 import { checkBatchDuplicates } from '../../batch-rules';
 import * as os from 'node:os';
 import {
@@ -17,8 +18,6 @@ import {
   checkFilePath,
   checkName,
   checkUser,
-  checkValue,
-  type RuleViolation,
 } from '../../rules';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
 import { SecretText } from '../../secret-text';
@@ -106,7 +105,7 @@ export class LocalSecretStore implements SecretStore {
   async update(user: string, name: string, patch: UpdateSecretInput): Promise<SecretMetadata> {
     return this.#run(async () => {
       const owner = this.#resolveUser(user);
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       validatePatch(patch);
       return this.#state.mutate((index) => {
         const current = index.get(owner, name);
@@ -121,8 +120,8 @@ export class LocalSecretStore implements SecretStore {
           fileMode: patch.fileMode !== undefined ? patch.fileMode : (current.fileMode ?? null),
           isDefault: patch.isDefault ?? current.isDefault ?? false,
         };
-        throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
-        throwIf(checkFileOptionsHaveFile(next.filePath, next.fileOwner, next.fileMode));
+        throwIfViolated(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
+        throwIfViolated(checkFileOptionsHaveFile(next.filePath, next.fileOwner, next.fileMode));
         checkConflicts(index, owner, next, current.id);
         // Writing the value a secret already holds is not a value change.
         const newValue =
@@ -173,7 +172,7 @@ export class LocalSecretStore implements SecretStore {
   async delete(user: string, name: string): Promise<void> {
     return this.#run(async () => {
       const owner = this.#resolveUser(user);
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       await this.#state.mutate((index) => {
         const current = index.get(owner, name);
         if (current === undefined) throw new SecretNotFoundError(owner, name);
@@ -217,16 +216,16 @@ export class LocalSecretStore implements SecretStore {
 
   #find(user: string, name: string): StoredSecret {
     const owner = this.#resolveUser(user);
-    throwIf(checkName(name));
+    throwIfViolated(checkName(name));
     const secret = this.#state.refresh().get(owner, name);
     if (secret === undefined) throw new SecretNotFoundError(owner, name);
     return secret;
   }
 
   #resolveUser(user: string): string {
-    throwIf(checkUser(user));
+    throwIfViolated(checkUser(user));
     if (user !== ME) return user;
-    throwIf(checkUser(this.identity, 'identity'));
+    throwIfViolated(checkUser(this.identity, 'identity'));
     return this.identity;
   }
 
@@ -311,10 +310,6 @@ function valueContext(user: string, id: string, valueVersion: number): string {
   return `coffer-local-value/v1\0${user}\0${id}\0${valueVersion}`;
 }
 
-function throwIf(violation: RuleViolation | undefined, prefix = ''): void {
-  if (violation !== undefined) throw new SecretValidationError(violation.field, `${prefix}${violation.message}`);
-}
-
 function validateCreate(input: CreateSecretInput, prefix: string): SecretFields {
   const fields: SecretFields = {
     name: input.name,
@@ -327,16 +322,14 @@ function validateCreate(input: CreateSecretInput, prefix: string): SecretFields 
     fileMode: input.fileMode ?? null,
     isDefault: input.isDefault ?? false,
   };
-  throwIf(checkName(fields.name), prefix);
-  if (!(fields.value instanceof SecretText))
-    throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
-  throwIf(checkValue(fields.value.reveal()), prefix);
-  throwIf(checkEnvName(fields.envName), prefix);
-  throwIf(checkFilePath(fields.filePath), prefix);
-  throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
-  throwIf(checkFileOwner(fields.fileOwner), prefix);
-  if (fields.fileMode !== null) throwIf(checkFileMode(fields.fileMode), prefix);
-  throwIf(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode), prefix);
+  throwIfViolated(checkName(fields.name), prefix);
+  assertSecretValue(fields.value, prefix);
+  throwIfViolated(checkEnvName(fields.envName), prefix);
+  throwIfViolated(checkFilePath(fields.filePath), prefix);
+  throwIfViolated(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  throwIfViolated(checkFileOwner(fields.fileOwner), prefix);
+  if (fields.fileMode !== null) throwIfViolated(checkFileMode(fields.fileMode), prefix);
+  throwIfViolated(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode), prefix);
   return fields;
 }
 
@@ -345,14 +338,11 @@ function validatePatch(patch: UpdateSecretInput): void {
     (v) => v !== undefined,
   );
   if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
-  if (patch.value !== undefined) {
-    if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
-    throwIf(checkValue(patch.value.reveal()));
-  }
-  if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
-  if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
-  if (patch.fileOwner !== undefined) throwIf(checkFileOwner(patch.fileOwner));
-  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkFileMode(patch.fileMode));
+  if (patch.value !== undefined) assertSecretValue(patch.value);
+  if (patch.envName !== undefined) throwIfViolated(checkEnvName(patch.envName));
+  if (patch.filePath !== undefined) throwIfViolated(checkFilePath(patch.filePath));
+  if (patch.fileOwner !== undefined) throwIfViolated(checkFileOwner(patch.fileOwner));
+  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIfViolated(checkFileMode(patch.fileMode));
 }
 
 /** Delivery options as stored: only the ones that differ from the defaults. */

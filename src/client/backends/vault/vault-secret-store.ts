@@ -2,6 +2,7 @@
  * `VaultSecretStore`: Coffer's user secrets in a HashiCorp Vault or OpenBao KV v2 mount.
  * See README.md in this folder for the layout and the concurrency design.
  */
+import { assertSecretValue, throwIfViolated } from '../../validation';
 import { checkBatchDuplicates } from '../../batch-rules';
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -20,7 +21,6 @@ import {
   checkFilePath,
   checkName,
   checkUser,
-  checkValue,
   type RuleViolation,
 } from '../../rules';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
@@ -217,7 +217,7 @@ export class VaultSecretStore implements SecretStore {
 
   async update(user: string, name: string, patch: VaultUpdateSecretInput): Promise<VaultSecretMetadata> {
     return this.#run(async () => {
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       validatePatch(patch);
       const owner = await this.#resolveUser(user);
       const reading = await this.#read(owner, name);
@@ -233,7 +233,7 @@ export class VaultSecretStore implements SecretStore {
         fileMode: patch.fileMode === null ? undefined : (patch.fileMode ?? old.fileMode),
         isDefault: patch.isDefault ?? old.isDefault,
       };
-      throwIf(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
+      throwIfViolated(checkEnabledHasTarget(next.enabled, next.envName, next.filePath));
       // Writing the value a secret already holds is not a value change (no new valueVersion).
       const valueChanged =
         patch.value !== undefined && !(await this.#holdsValue(owner, name, current.version, patch.value));
@@ -283,7 +283,7 @@ export class VaultSecretStore implements SecretStore {
 
   async get(user: string, name: string): Promise<VaultSecretMetadata> {
     return this.#run(async () => {
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
       const reading = await this.#read(owner, name);
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
@@ -303,7 +303,7 @@ export class VaultSecretStore implements SecretStore {
 
   async delete(user: string, name: string): Promise<void> {
     return this.#run(async () => {
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
       const reading = await this.#read(owner, name);
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
@@ -320,7 +320,7 @@ export class VaultSecretStore implements SecretStore {
 
   async readValue(user: string, name: string): Promise<SecretText> {
     return this.#run(async () => {
-      throwIf(checkName(name));
+      throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
       const path = this.#layout.data(owner, name);
       const response = await this.#call({ method: 'GET', path });
@@ -407,7 +407,7 @@ export class VaultSecretStore implements SecretStore {
 
   /** Validates `user` and resolves `me`. */
   async #resolveUser(user: string): Promise<string> {
-    throwIf(checkUser(user));
+    throwIfViolated(checkUser(user));
     if (user !== ME) return user;
     this.#identity ??= this.#findIdentity();
     // A failed lookup is not cached: the next call tries again.
@@ -433,7 +433,7 @@ export class VaultSecretStore implements SecretStore {
       }
     }
     identity ??= this.#config.fallbackIdentity();
-    throwIf(checkUser(identity, 'identity'));
+    throwIfViolated(checkUser(identity, 'identity'));
     return identity;
   }
 
@@ -947,10 +947,6 @@ export function identityFromToken(info: TokenInfo, authMount: string): string | 
 // -----------------------------------------------------------------------------------------------
 // Validation
 
-function throwIf(violation: RuleViolation | undefined, prefix = ''): void {
-  if (violation !== undefined) throw new SecretValidationError(violation.field, `${prefix}${violation.message}`);
-}
-
 function checkDescription(description: string): RuleViolation | undefined {
   const bytes = Buffer.byteLength(description, 'utf8');
   if (bytes > MAX_DESCRIPTION_BYTES) {
@@ -999,17 +995,15 @@ function validateCreate(input: VaultCreateSecretInput, prefix: string): NewField
     fileMode: input.fileMode,
     isDefault: input.isDefault ?? false,
   };
-  throwIf(checkName(fields.name), prefix);
-  if (!(fields.value instanceof SecretText))
-    throw new SecretValidationError('value', `${prefix}value must be a SecretText`);
-  throwIf(checkValue(fields.value.reveal()), prefix);
-  throwIf(checkEnvName(fields.envName), prefix);
-  throwIf(checkFilePath(fields.filePath), prefix);
-  throwIf(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
-  throwIf(checkDescription(fields.description), prefix);
-  throwIf(checkVaultFileOwner(fields.fileOwner), prefix);
-  throwIf(checkVaultFileMode(fields.fileMode), prefix);
-  throwIf(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode ?? null), prefix);
+  throwIfViolated(checkName(fields.name), prefix);
+  assertSecretValue(fields.value, prefix);
+  throwIfViolated(checkEnvName(fields.envName), prefix);
+  throwIfViolated(checkFilePath(fields.filePath), prefix);
+  throwIfViolated(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
+  throwIfViolated(checkDescription(fields.description), prefix);
+  throwIfViolated(checkVaultFileOwner(fields.fileOwner), prefix);
+  throwIfViolated(checkVaultFileMode(fields.fileMode), prefix);
+  throwIfViolated(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode ?? null), prefix);
   if (typeof fields.isDefault !== 'boolean')
     throw new SecretValidationError('is_default', `${prefix}is_default must be a boolean`);
   checkMirrorFits({ ...fields, id: randomUUID(), valueVersion: 1 }, prefix);
@@ -1028,15 +1022,12 @@ function validatePatch(patch: VaultUpdateSecretInput): void {
     patch.isDefault,
   ].filter((v) => v !== undefined);
   if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
-  if (patch.value !== undefined) {
-    if (!(patch.value instanceof SecretText)) throw new SecretValidationError('value', 'value must be a SecretText');
-    throwIf(checkValue(patch.value.reveal()));
-  }
-  if (patch.envName !== undefined) throwIf(checkEnvName(patch.envName));
-  if (patch.filePath !== undefined) throwIf(checkFilePath(patch.filePath));
-  if (patch.description !== undefined) throwIf(checkDescription(patch.description));
-  if (patch.fileOwner !== undefined) throwIf(checkVaultFileOwner(patch.fileOwner));
-  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIf(checkVaultFileMode(patch.fileMode));
+  if (patch.value !== undefined) assertSecretValue(patch.value);
+  if (patch.envName !== undefined) throwIfViolated(checkEnvName(patch.envName));
+  if (patch.filePath !== undefined) throwIfViolated(checkFilePath(patch.filePath));
+  if (patch.description !== undefined) throwIfViolated(checkDescription(patch.description));
+  if (patch.fileOwner !== undefined) throwIfViolated(checkVaultFileOwner(patch.fileOwner));
+  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIfViolated(checkVaultFileMode(patch.fileMode));
   if (patch.isDefault !== undefined && typeof patch.isDefault !== 'boolean') {
     throw new SecretValidationError('is_default', 'is_default must be a boolean');
   }
