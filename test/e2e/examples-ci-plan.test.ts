@@ -4,47 +4,16 @@
  * appear there, nor in the plan file, the state or the synthesized configuration — and the
  * values must still reach the store.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cofferOnPath, runProcess } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
 
 const root = path.resolve(__dirname, '../..');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function run(
-  file: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
-/** `coffer` with `lint` served from src/lint until the CLI routes it (see examples-gitops). */
-/** `coffer` for the pipeline: the built CLI, as users run it. */
-function cofferShim(dir: string): string {
-  const shim = path.join(dir, 'coffer');
-  fs.writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, 'dist/coffer-cli.cjs')}" "$@"\n`, { mode: 0o755 });
-  return shim;
-}
 
 const CANARY = { registry: 'registry-canary-ci-plan-8888', deployKey: 'deploy-key-canary-ci-plan-9999' };
 
@@ -57,7 +26,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
 
     beforeAll(() => {
       base = fs.mkdtempSync(path.join(os.tmpdir(), `coffer-e2e-ci-plan-${engine.name}-`));
-      const coffer = cofferShim(base);
+      const coffer = cofferOnPath(base);
       argvLog = path.join(base, 'argv.log');
       const wrapper = path.join(base, 'engine');
       fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> "${argvLog}"\nexec "${engine.binary}" "$@"\n`, {
@@ -87,7 +56,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     test('applies the saved plan; secrets in no argv, plan, state or synthesized file', async () => {
       const work = path.join(base, 'work');
       fs.mkdirSync(work);
-      const r = await run('bash', [path.join(root, 'examples/ci-plan/pipeline.sh')], { cwd: work, env });
+      const r = await runProcess('bash', [path.join(root, 'examples/ci-plan/pipeline.sh')], { cwd: work, env });
       if (r.code !== 0) throw new Error(`pipeline exited ${r.code}\n${r.stdout}\n${r.stderr}`);
       expect(r.stdout).toMatch(/Apply complete! Resources: 2 added/);
 
@@ -109,7 +78,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
 
       // The values reached the store.
       const cli = path.join(root, 'dist/coffer-cli.cjs');
-      const got = await run(
+      const got = await runProcess(
         process.execPath,
         [
           cli,
@@ -130,7 +99,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     test('the plan file holds no secret', async () => {
       const work = path.join(base, 'plan-only');
       fs.mkdirSync(work);
-      await run(
+      await runProcess(
         process.execPath,
         [
           path.join(root, 'examples/coder-template/synth.mjs'),
@@ -142,15 +111,15 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
         { cwd: root },
       );
       const stackDir = path.join(work, 'out/stacks/ci-secrets');
-      expect((await run(engine.binary, ['init', '-input=false', '-no-color'], { cwd: stackDir, env })).code).toBe(0);
-      const plan = await run(engine.binary, ['plan', '-input=false', '-no-color', '-out=tfplan'], {
+      expect((await runProcess(engine.binary, ['init', '-input=false', '-no-color'], { cwd: stackDir, env })).code).toBe(0);
+      const plan = await runProcess(engine.binary, ['plan', '-input=false', '-no-color', '-out=tfplan'], {
         cwd: stackDir,
         env,
       });
       expect(plan.code).toBe(0);
       const planFile = fs.readFileSync(path.join(stackDir, 'tfplan'));
       // The plan is a zip; its members are stored deflated, so look in `show -json` too.
-      const shown = await run(engine.binary, ['show', '-json', 'tfplan'], { cwd: stackDir, env });
+      const shown = await runProcess(engine.binary, ['show', '-json', 'tfplan'], { cwd: stackDir, env });
       for (const canary of Object.values(CANARY)) {
         expect(planFile.toString('latin1')).not.toContain(canary);
         expect(shown.stdout).not.toContain(canary);
@@ -160,7 +129,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     test('refuses arguments and missing secrets, naming the variable, not a value', async () => {
       const work = path.join(base, 'refuse');
       fs.mkdirSync(work);
-      const withArgs = await run(
+      const withArgs = await runProcess(
         'bash',
         [path.join(root, 'examples/ci-plan/pipeline.sh'), '-var', `registry_token=${CANARY.registry}`],
         { cwd: work, env },
@@ -169,7 +138,7 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
       expect(withArgs.stderr).toContain('takes no arguments: pass secrets as TF_VAR_* environment variables');
       expect(withArgs.stderr).not.toContain(CANARY.registry);
       const { TF_VAR_deploy_key: _omitted, ...without } = env;
-      const missing = await run('bash', [path.join(root, 'examples/ci-plan/pipeline.sh')], { cwd: work, env: without });
+      const missing = await runProcess('bash', [path.join(root, 'examples/ci-plan/pipeline.sh')], { cwd: work, env: without });
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('TF_VAR_deploy_key is not set');
     });

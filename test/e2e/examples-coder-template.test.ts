@@ -5,49 +5,25 @@
  * where each secret went (write-only values nowhere; the documented state-stored ones marked
  * sensitive) and that the secrets reached the store.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { lintPaths } from '../../src/lint';
+import { runProcess, type ProcessResult } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
 
 const root = path.resolve(__dirname, '../..');
 const toolsDir = process.env.COFFER_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'coffer-tools');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function run(
-  file: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 async function ok(
   file: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
   codes = [0],
-): Promise<Result> {
-  const r = await run(file, args, options);
+): Promise<ProcessResult> {
+  const r = await runProcess(file, args, options);
   if (!codes.includes(r.code))
     throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;

@@ -4,48 +4,17 @@
  * a copy of what would be pushed. Also: the pipeline stops at the secret check when a required
  * secret is missing, and at synth when the app leaks.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cofferOnPath, runProcess } from './support/process';
 import { availableEngines } from './support/engines';
 
 const root = path.resolve(__dirname, '../..');
 const toolsDir = process.env.COFFER_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'coffer-tools');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function run(
-  file: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
 
-/** `coffer` for the pipeline: the built CLI, as users run it. */
-function cofferShim(dir: string): string {
-  const shim = path.join(dir, 'coffer');
-  fs.writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, 'dist/coffer-cli.cjs')}" "$@"\n`, { mode: 0o755 });
-  return shim;
-}
 
 const CANARY = {
   npm: 'npm-canary-gitops-4444',
@@ -62,7 +31,7 @@ describe('examples/gitops pipeline', () => {
 
   beforeAll(() => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-e2e-gitops-'));
-    coffer = cofferShim(base);
+    coffer = cofferOnPath(base);
     const mirror = process.env.COFFER_E2E_MIRROR as string;
     fs.writeFileSync(
       path.join(base, 'cli.tfrc'),
@@ -95,7 +64,7 @@ describe('examples/gitops pipeline', () => {
     const home = path.join(base, 'home-ok');
     const withHome = { ...env, COFFER_HOME: home };
     // The secret every user must bring (SecretCheck in the template).
-    const created = await run(coffer, ['secret', 'create', 'ssh-signing-key', '--file', '~/.ssh/signing_key'], {
+    const created = await runProcess(coffer, ['secret', 'create', 'ssh-signing-key', '--file', '~/.ssh/signing_key'], {
       env: withHome,
       input: 'not-a-real-key',
     });
@@ -103,7 +72,7 @@ describe('examples/gitops pipeline', () => {
 
     const work = path.join(base, 'ok');
     fs.mkdirSync(work);
-    const r = await run('bash', [path.join(root, 'examples/gitops/pipeline.sh')], { cwd: work, env: withHome });
+    const r = await runProcess('bash', [path.join(root, 'examples/gitops/pipeline.sh')], { cwd: work, env: withHome });
     if (r.code !== 0) throw new Error(`pipeline exited ${r.code}\n${r.stdout}\n${r.stderr}`);
     expect(r.stderr.match(/==> \d\/5 [a-z ]+/g)).toEqual([
       '==> 1/5 synth',
@@ -126,7 +95,7 @@ describe('examples/gitops pipeline', () => {
     const work = path.join(base, 'missing');
     fs.mkdirSync(work);
     fs.rmSync(path.join(base, 'pushed'), { recursive: true, force: true });
-    const r = await run('bash', [path.join(root, 'examples/gitops/pipeline.sh')], {
+    const r = await runProcess('bash', [path.join(root, 'examples/gitops/pipeline.sh')], {
       cwd: work,
       env: { ...env, COFFER_HOME: path.join(base, 'home-empty') },
     });
@@ -140,7 +109,7 @@ describe('examples/gitops pipeline', () => {
   test('stops at synth when the app leaks a secret', async () => {
     const work = path.join(base, 'leaky');
     fs.mkdirSync(work);
-    const r = await run('bash', [path.join(root, 'examples/gitops/pipeline.sh')], {
+    const r = await runProcess('bash', [path.join(root, 'examples/gitops/pipeline.sh')], {
       cwd: work,
       env: {
         ...env,
