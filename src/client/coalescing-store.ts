@@ -94,28 +94,28 @@ export class CoalescingSecretStore implements SecretStore {
     return this.inner.list(user);
   }
   /** Our own writes must never be answered from an older list. */
-  private forget(_user: string): void {
-    // `me` and a username can name the same owner: drop every list, not just this key's.
+  private forget(): void {
+    // `me` and a username can name the same owner: drop every list, not just one user's.
     this.lists.clear();
   }
 
   create(user: string, input: CreateSecretInput): Promise<SecretMetadata> {
-    this.forget(user);
+    this.forget();
     return this.inner.create(user, input);
   }
   update(user: string, name: string, patch: UpdateSecretInput): Promise<SecretMetadata> {
-    this.forget(user);
+    this.forget();
     return this.inner.update(user, name, patch);
   }
   delete(user: string, name: string): Promise<void> {
-    this.forget(user);
+    this.forget();
     return this.inner.delete(user, name);
   }
   readValue(user: string, name: string): Promise<SecretText> {
     return this.inner.readValue(user, name);
   }
   importBatch(user: string, inputs: readonly CreateSecretInput[]): Promise<SecretMetadata[]> {
-    this.forget(user);
+    this.forget();
     return this.inner.importBatch(user, inputs);
   }
   close(): Promise<void> {
