@@ -94,6 +94,8 @@ describe('with AutoMTLS', () => {
       PLUGIN_MIN_PORT: '10000',
       PLUGIN_MAX_PORT: '25000',
       PLUGIN_CLIENT_CERT: clientCert.certPem,
+      // As under TF_LOG=trace: every level must be well-formed hclog JSON.
+      TF_LOG: 'trace',
     });
   });
 
@@ -148,7 +150,9 @@ describe('with AutoMTLS', () => {
     expect(Date.now() - started).toBeLessThan(2000); // go-plugin SIGKILLs after 2 s
     const socket = running.line.split('|')[3]!;
     expect(fs.existsSync(socket)).toBe(false);
-    for (const line of running.stderr().trim().split('\n')) {
+    const lines = running.stderr().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       expect(typeof entry['@level']).toBe('string');
       expect(typeof entry['@message']).toBe('string');

@@ -23,9 +23,20 @@ export function hclogTimestamp(date: Date): string {
   return `${iso.slice(0, 23)}000Z`;
 }
 
-function parseLevel(raw: string | undefined): LogLevel {
-  const value = (raw ?? '').toLowerCase();
-  return value in LEVEL_ORDER ? (value as LogLevel) : 'trace';
+/**
+ * The level a provider process logs at: `COFFER_LOG_LEVEL` if set, else the engine's own
+ * `TF_LOG_PROVIDER` / `TF_LOG` (which the engine passes down to its plugins), else `info`.
+ * Like the engines, an unrecognised non-empty TF_LOG value (e.g. `json`, `1`) means trace.
+ * Below info every backend request becomes a line the engine must parse, so it is opt-in.
+ */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  for (const raw of [env.COFFER_LOG_LEVEL, env.TF_LOG_PROVIDER, env.TF_LOG]) {
+    const value = (raw ?? '').trim().toLowerCase();
+    if (value === '') continue;
+    if (value === 'off') return 'error';
+    return value in LEVEL_ORDER ? (value as LogLevel) : 'trace';
+  }
+  return 'info';
 }
 
 export class HclogJsonLogger implements Logger {
@@ -33,7 +44,7 @@ export class HclogJsonLogger implements Logger {
 
   constructor(
     private readonly write: (line: string) => void = (line) => process.stderr.write(line),
-    level: LogLevel = parseLevel(process.env.COFFER_LOG_LEVEL),
+    level: LogLevel = logLevelFromEnv(),
     private readonly module = 'coffer',
   ) {
     this.minimum = LEVEL_ORDER[level];
