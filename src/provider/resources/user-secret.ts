@@ -84,6 +84,17 @@ function seen(meta: SecretMetadata): Seen {
   return { id: meta.id, valueVersion: meta.valueVersion ?? null };
 }
 
+/**
+ * After an update that wrote no value: the new metadata, but still the value version this state
+ * last wrote or saw. The backend's current value version may be one written out of band between
+ * plan and apply; adopting it would hide that drift from every later plan.
+ */
+function keptValueVersion(meta: SecretMetadata, priorPrivate: PrivateData): Seen {
+  const known = priorPrivate as Partial<Seen>;
+  if (known.id !== meta.id || known.valueVersion === undefined) return seen(meta);
+  return { id: meta.id, valueVersion: known.valueVersion };
+}
+
 /** Backends say "" for unset; state says null, unless the user configured "" explicitly. */
 function fromBackend(value: string, prior: string | null): string | null {
   return value === '' && prior !== '' ? null : value;
@@ -219,7 +230,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async update(
-    { prior, config }: { prior: State; config: State },
+    { prior, config, priorPrivate }: { prior: State; config: State; priorPrivate: PrivateData },
     ctx: ResourceContext<CofferProviderData>,
   ): Promise<ResourceResult<Attrs> | undefined> {
     const { store } = ctx.provider;
@@ -239,7 +250,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
     const name = prior.name as string;
     try {
       const meta = Object.keys(patch).length > 0 ? await store.update(user, name, patch) : await store.get(user, name);
-      return { state: metadataState(meta, config), private: seen(meta) };
+      return { state: metadataState(meta, config), private: patch.value !== undefined ? seen(meta) : keptValueVersion(meta, priorPrivate) };
     } catch (error) {
       reportStoreError(ctx.diagnostics, 'Cannot update secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
       return undefined;
