@@ -28,6 +28,12 @@ export interface SecretMetadata {
   readonly fileMode?: number;
   /** Delivered to every workspace by default (`coffer run`/`materialize` without `--no-defaults`). */
   readonly isDefault?: boolean;
+  /**
+   * True when the backend could not confirm this metadata without a value-bearing read (Vault:
+   * its metadata mirror is stale after an interrupted write). The fields are the last confirmed
+   * ones, `valueVersion` the newest version the value may have; the next write repairs it.
+   */
+  readonly metadataUnverified?: boolean;
 }
 
 /**

@@ -461,14 +461,17 @@ describe('VaultSecretStore on OpenBao', () => {
     });
     expect(w.status).toBe(200);
     log.length = 0;
-    expect((await store.get('me', 's')).description).toBe('new');
-    expect(log.map((e) => `${e.method} ${e.path.split('/')[1]}`)).toEqual([
-      'GET metadata',
-      'GET data',
-      'POST metadata',
-    ]);
+    // get/list (what plan and refresh call) read metadata only and write nothing: the last
+    // mirrored metadata, flagged unverified, with the value possibly changed up to version 2.
+    expect(await store.get('me', 's')).toMatchObject({ description: 'old', valueVersion: 2, metadataUnverified: true });
+    expect((await store.list('me'))[0]).toMatchObject({ description: 'old', metadataUnverified: true });
+    expect(log.map((e) => `${e.method} ${e.path.split('/')[1]}`).filter((r) => r !== 'LIST detailed-metadata')).toEqual(['GET metadata']);
+    // The next write reads the data document of that version and repairs the mirror.
+    await store.update('me', 's', { enabled: false });
     log.length = 0;
-    expect((await store.get('me', 's')).description).toBe('new');
+    const repaired = await store.get('me', 's');
+    expect(repaired).toMatchObject({ description: 'new', enabled: false, valueVersion: 1 });
+    expect(repaired.metadataUnverified).toBeUndefined();
     expect(log).toHaveLength(1);
   });
 

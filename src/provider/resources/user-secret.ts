@@ -218,6 +218,13 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       return null;
     }
     const next: Partial<State> = metadataState(meta, state);
+    if (meta.metadataUnverified === true) {
+      ctx.diagnostics.addWarning(
+        `Secret "${meta.name}" could not be fully verified`,
+        'An earlier write to the backend was interrupted, and reading it back would need a value-returning call, which plan and refresh never make. ' +
+          'The last confirmed metadata is shown and the value is treated as possibly changed; the next apply writes it again and repairs the record.',
+      );
+    }
     const known = privateData as Partial<Seen>;
     const replacedOutOfBand = known.id !== undefined && known.id !== meta.id;
     const valueChanged = known.valueVersion != null && meta.valueVersion !== undefined && known.valueVersion !== meta.valueVersion;

@@ -101,7 +101,16 @@ interface Current {
   readonly createdTime: string;
   /** `created_time` of the current version: when the secret last changed. */
   readonly versionTime: string;
+  /** Read without the data document although the mirror is stale: `meta` is the last mirrored one. */
+  readonly unverified?: boolean;
 }
+
+/**
+ * How a stale mirror is handled. `repair` (write paths): read the data document of that exact
+ * version and rewrite the mirror. `metadata-only` (get/list, so plan and refresh): no value-bearing
+ * read and no write; report the last mirrored metadata as unverified.
+ */
+type StaleMirror = 'repair' | 'metadata-only';
 
 type Reading =
   | { readonly state: 'absent' }
@@ -285,7 +294,7 @@ export class VaultSecretStore implements SecretStore {
     return this.#run(async () => {
       throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
-      const reading = await this.#read(owner, name);
+      const reading = await this.#read(owner, name, 'metadata-only');
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
       return toMetadata(owner, name, reading.current);
     });
@@ -294,7 +303,7 @@ export class VaultSecretStore implements SecretStore {
   async list(user: string): Promise<VaultSecretMetadata[]> {
     return this.#run(async () => {
       const owner = await this.#resolveUser(user);
-      const secrets = await this.#listPresent(owner);
+      const secrets = await this.#listPresent(owner, 'metadata-only');
       return secrets
         .map(([name, current]) => toMetadata(owner, name, current))
         .sort((a, b) => compareCodePoints(a.name, b.name));
@@ -440,18 +449,18 @@ export class VaultSecretStore implements SecretStore {
   // ---------------------------------------------------------------------------------------------
   // Reading
 
-  /** One secret's state from its metadata (value-free unless the mirror is stale). */
-  async #read(owner: string, name: string): Promise<Reading> {
+  /** One secret's state from its metadata (value-free unless the mirror is stale and `stale` is `repair`). */
+  async #read(owner: string, name: string, stale: StaleMirror = 'repair'): Promise<Reading> {
     const path = this.#layout.metadata(owner, name);
     const response = await this.#call({ method: 'GET', path });
     if (response.status === 404) return { state: 'absent' };
     if (response.status !== 200) throw this.#failure(response, 'GET', path);
     const md = parseKvMetadata(objectField(response.body, 'data'));
     if (md === undefined) throw malformed(path);
-    return this.#interpret(owner, name, md);
+    return this.#interpret(owner, name, md, stale);
   }
 
-  async #interpret(owner: string, name: string, md: KvMetadata): Promise<Reading> {
+  async #interpret(owner: string, name: string, md: KvMetadata, stale: StaleMirror): Promise<Reading> {
     const version = md.currentVersion;
     if (version === 0) return { state: 'absent' };
     const info = md.versions[String(version)];
@@ -467,6 +476,12 @@ export class VaultSecretStore implements SecretStore {
       current: { meta, version, createdTime: md.createdTime, versionTime },
     });
     if (mirror.kind === 'coffer' && mirror.rev === rev) return current(mirror.meta);
+    if (stale === 'metadata-only') {
+      // The value may have changed as late as the current version: report that as its version, so
+      // a caller tracking value versions sees a possible change rather than missing one.
+      const last = mirror.kind === 'coffer' ? mirror.meta : foreignMeta(this.#layout.data(owner, name), md);
+      return { state: 'present', current: { meta: { ...last, valueVersion: version }, version, createdTime: md.createdTime, versionTime, unverified: true } };
+    }
 
     // The mirror is stale, damaged or missing: the data document of this exact version decides.
     const path = this.#layout.data(owner, name);
@@ -484,7 +499,7 @@ export class VaultSecretStore implements SecretStore {
   }
 
   /** Every present secret of `owner`, unsorted. */
-  async #listPresent(owner: string): Promise<[string, Current][]> {
+  async #listPresent(owner: string, stale: StaleMirror = 'repair'): Promise<[string, Current][]> {
     const out: [string, Current][] = [];
     if (this.#detailedList !== false) {
       const path = this.#layout.detailedUserFolder(owner);
@@ -498,7 +513,7 @@ export class VaultSecretStore implements SecretStore {
           const md = parseKvMetadata(raw);
           return name === undefined || md === undefined ? [] : [{ name, md }];
         });
-        const readings = await mapLimit(entries, this.#concurrency, (e) => this.#interpret(owner, e.name, e.md));
+        const readings = await mapLimit(entries, this.#concurrency, (e) => this.#interpret(owner, e.name, e.md, stale));
         readings.forEach((r, i) => r.state === 'present' && out.push([entries[i]!.name, r.current]));
         return out;
       }
@@ -510,7 +525,7 @@ export class VaultSecretStore implements SecretStore {
       this.#detailedList = false;
     }
     const names = [...(await this.#listNames(owner))];
-    const readings = await mapLimit(names, this.#concurrency, (name) => this.#read(owner, name));
+    const readings = await mapLimit(names, this.#concurrency, (name) => this.#read(owner, name, stale));
     readings.forEach((r, i) => r.state === 'present' && out.push([names[i]!, r.current]));
     return out;
   }
@@ -1106,6 +1121,7 @@ function toMetadata(owner: string, name: string, current: Current): VaultSecretM
     updatedAt: isoTime(current.versionTime),
     valueVersion: m.valueVersion,
     isDefault: m.isDefault,
+    ...(current.unverified === true ? { metadataUnverified: true } : {}),
     ...(m.fileOwner !== '' ? { fileOwner: m.fileOwner } : {}),
     ...(m.fileMode !== undefined ? { fileMode: m.fileMode } : {}),
   };
