@@ -34,6 +34,8 @@ export interface SecretMetadata {
    * ones, `valueVersion` the newest version the value may have; the next write repairs it.
    */
   readonly metadataUnverified?: boolean;
+  /** The owner claim written with the create (see `ownership.ts`); absent when none. */
+  readonly ownerClaim?: string;
 }
 
 /**
@@ -49,6 +51,8 @@ export interface StoreCapabilities {
   readonly valueVersion: boolean;
   /** Can return values (`readValue`). Coder's API never does. */
   readonly readValue: boolean;
+  /** Keeps the owner claim of a create (`ownerClaim`, see `ownership.ts`); absent = false. */
+  readonly ownerClaim?: boolean;
 }
 
 /** Delivery options shared by create and update inputs. */
@@ -71,6 +75,11 @@ export interface CreateSecretInput extends DeliveryOptions {
   readonly filePath?: string;
   /** @default true */
   readonly enabled?: boolean;
+  /**
+   * Which resource instance creates the record (see `ownership.ts`); kept unchanged by updates.
+   * Backends without `capabilities.ownerClaim` ignore it.
+   */
+  readonly ownerClaim?: string;
 }
 
 /** A partial update: an absent field is left as it is; `""` clears a description or a target. */

@@ -10,6 +10,7 @@ import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
 import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
+import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
 import type { CofferProviderData } from './provider-data';
@@ -134,7 +135,11 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
       const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
-      return { store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)), dynamicSecrets: dynamicSecretsFor(store) };
+      return {
+        store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)),
+        dynamicSecrets: dynamicSecretsFor(store),
+        claims: { scope: claimScopeFromEnvironment(env), registry: new ClaimRegistry() },
+      };
     },
     async close(data: CofferProviderData) {
       await data.store.close();

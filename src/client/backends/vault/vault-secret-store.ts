@@ -24,6 +24,7 @@ import {
   type RuleViolation,
 } from '../../rules';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
+import { isOwnerClaim } from '../../ownership';
 import { SecretText } from '../../secret-text';
 import { objectField, stringField, VaultAuthenticator, type TokenInfo } from './vault-auth';
 import {
@@ -90,6 +91,7 @@ export interface SecretStoreCapabilities {
   readonly defaults: boolean;
   readonly valueVersion: boolean;
   readonly readValue: boolean;
+  readonly ownerClaim: boolean;
 }
 
 /** The state of one KV key as this store sees it. */
@@ -129,6 +131,7 @@ interface NewFields {
   readonly fileOwner: string;
   readonly fileMode: number | undefined;
   readonly isDefault: boolean;
+  readonly ownerClaim?: string;
 }
 
 interface KvMetadata {
@@ -154,6 +157,7 @@ export class VaultSecretStore implements SecretStore {
     defaults: true,
     valueVersion: true,
     readValue: true,
+    ownerClaim: true,
   };
   /** Server origin, for messages. */
   readonly address: string;
@@ -570,6 +574,7 @@ export class VaultSecretStore implements SecretStore {
       fileMode: fields.fileMode,
       isDefault: fields.isDefault,
       valueVersion: cas + 1,
+      ...(fields.ownerClaim !== undefined ? { ownerClaim: fields.ownerClaim } : {}),
     };
     await this.#beforeDataWrite?.({ op: 'create', user: owner, name: fields.name, cas });
     const result = await this.#casWrite(owner, fields.name, cas, meta, fields.value);
@@ -1009,7 +1014,11 @@ function validateCreate(input: VaultCreateSecretInput, prefix: string): NewField
     fileOwner: input.fileOwner ?? '',
     fileMode: input.fileMode,
     isDefault: input.isDefault ?? false,
+    ...(input.ownerClaim !== undefined ? { ownerClaim: input.ownerClaim } : {}),
   };
+  if (fields.ownerClaim !== undefined && !isOwnerClaim(fields.ownerClaim)) {
+    throw new SecretValidationError('owner_claim', `${prefix}owner_claim is not a Coffer owner claim`);
+  }
   throwIfViolated(checkName(fields.name), prefix);
   assertSecretValue(fields.value, prefix);
   throwIfViolated(checkEnvName(fields.envName), prefix);
@@ -1122,6 +1131,7 @@ function toMetadata(owner: string, name: string, current: Current): VaultSecretM
     valueVersion: m.valueVersion,
     isDefault: m.isDefault,
     ...(current.unverified === true ? { metadataUnverified: true } : {}),
+    ...(m.ownerClaim !== undefined ? { ownerClaim: m.ownerClaim } : {}),
     ...(m.fileOwner !== '' ? { fileOwner: m.fileOwner } : {}),
     ...(m.fileMode !== undefined ? { fileMode: m.fileMode } : {}),
   };
