@@ -67,8 +67,22 @@ type ProviderConfig = StateModel<typeof providerAttributes>;
 /** Client field names → provider attributes, for diagnostics on the right attribute. */
 const CONFIG_FIELD: Record<BackendKind, Record<string, string>> = {
   local: {},
-  vault: { address: 'vault_address', namespace: 'vault_namespace', ca_cert: 'vault_ca_cert_file', role: 'vault_role' },
+  vault: {
+    address: 'vault_address',
+    namespace: 'vault_namespace',
+    ca_cert: 'vault_ca_cert_file',
+    role: 'vault_role',
+    mount: 'vault_mount',
+    path_prefix: 'vault_path_prefix',
+  },
   coder: { url: 'coder_url' },
+};
+
+/** How Vault errors name the settings to check, in this provider's words. */
+const VAULT_SETTING_NAMES = {
+  address: 'vault_address (or BAO_ADDR/VAULT_ADDR)',
+  mount: 'vault_mount (or COFFER_VAULT_MOUNT)',
+  caCert: 'vault_ca_cert_file (or BAO_CACERT/VAULT_CACERT)',
 };
 
 function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
@@ -105,6 +119,7 @@ function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.Proc
         auth: vaultAuth(config),
         caCertFile: config.vault_ca_cert_file ?? undefined,
         tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
+        settingNames: VAULT_SETTING_NAMES,
         onRequest,
       });
     case 'coder':

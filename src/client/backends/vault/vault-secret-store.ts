@@ -7,6 +7,7 @@ import { checkBatchDuplicates } from '../../batch-rules';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   BackendUnavailableError,
+  isSecretStoreError,
   SecretConflictError,
   SecretNotFoundError,
   SecretStoreError,
@@ -55,7 +56,8 @@ import {
   type StoredMeta,
 } from './vault-metadata';
 import { VaultDynamicSecrets } from './vault-leases';
-import { KvLayout, nameForKey } from './vault-paths';
+import { checkKvV2Mount } from './vault-mount';
+import { encodeConfiguredPath, KvLayout, nameForKey } from './vault-paths';
 
 /** Metadata this backend returns: the shared fields plus file owner/mode and the default flag. */
 export interface VaultSecretMetadata extends SecretMetadata {
@@ -170,17 +172,26 @@ export class VaultSecretStore implements SecretStore {
   readonly #claimGraceMs: number;
   readonly #beforeDataWrite: VaultSecretStoreOptions['beforeDataWrite'];
   #identity: Promise<string> | undefined;
+  /** The one check that the mount is a KV v2 mount (see `#checkMount`). */
+  #mountChecked: Promise<void> | undefined;
   /** Whether the server offers OpenBao's `detailed-metadata` listing (learned on first list). */
   #detailedList: boolean | undefined;
   #closed = false;
 
   constructor(options: VaultSecretStoreOptions = {}) {
     this.#config = resolveVaultConfig(options);
-    try {
-      this.#layout = new KvLayout(this.#config.mount, this.#config.pathPrefix);
-    } catch (error) {
-      throw configError('path_prefix', error instanceof Error ? error.message : 'invalid mount or path prefix');
+    const names = this.#config.settingNames;
+    for (const [field, value, label] of [
+      ['mount', this.#config.mount, names.mount],
+      ['path_prefix', this.#config.pathPrefix, 'the path prefix'],
+    ] as const) {
+      try {
+        encodeConfiguredPath(value, label);
+      } catch (error) {
+        throw configError(field, error instanceof Error ? error.message : `invalid ${label}`);
+      }
     }
+    this.#layout = new KvLayout(this.#config.mount, this.#config.pathPrefix);
     this.#http = new VaultHttpClient({
       address: this.#config.address,
       namespace: this.#config.namespace,
@@ -189,6 +200,7 @@ export class VaultSecretStore implements SecretStore {
       tlsServerName: this.#config.tlsServerName,
       clientCert: this.#config.clientCert,
       clientKey: this.#config.clientKey,
+      settingNames: this.#config.settingNames,
       timeoutMs: options.timeoutMs,
       maxAttempts: options.maxAttempts,
       maxRetryTimeMs: options.maxRetryTimeMs,
@@ -418,9 +430,14 @@ export class VaultSecretStore implements SecretStore {
   // ---------------------------------------------------------------------------------------------
   // Identity
 
-  /** Validates `user` and resolves `me`. */
+  /** Validates `user` and resolves `me`. Every secret operation starts here, so the mount is checked here, once. */
   async #resolveUser(user: string): Promise<string> {
     throwIfViolated(checkUser(user));
+    this.#mountChecked ??= this.#checkMount();
+    await this.#mountChecked.catch((error: unknown) => {
+      if (!(isSecretStoreError(error) && !error.retryable)) this.#mountChecked = undefined; // a network error is not cached
+      throw error;
+    });
     if (user !== ME) return user;
     this.#identity ??= this.#findIdentity();
     // A failed lookup is not cached: the next call tries again.
@@ -428,6 +445,11 @@ export class VaultSecretStore implements SecretStore {
       this.#identity = undefined;
       throw error;
     });
+  }
+
+  /** Before the first read or write: is the mount a KV version 2 mount? See vault-mount.ts. */
+  async #checkMount(): Promise<void> {
+    await checkKvV2Mount((req) => this.#call(req), this.#layout, this.address, this.#config.settingNames.mount);
   }
 
   async #findIdentity(): Promise<string> {
