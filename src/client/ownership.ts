@@ -71,11 +71,25 @@ export function isOwnerClaim(value: unknown): value is string {
 /** Claims taken in this process: a claim can be taken (created or adopted) once. */
 export class ClaimRegistry {
   readonly #taken = new Set<string>();
+  readonly #adopted = new Set<string>();
 
   /** True the first time `claim` is taken; false when another resource of this run already took it. */
   take(claim: string): boolean {
     if (this.#taken.has(claim)) return false;
     this.#taken.add(claim);
     return true;
+  }
+
+  /**
+   * Records that this run adopted the backend record `id`. A replacement created before its
+   * predecessor is destroyed (create_before_destroy, same name) adopts the predecessor's record;
+   * the predecessor's delete must then leave it alone (`wasAdopted`).
+   */
+  noteAdopted(id: string): void {
+    this.#adopted.add(id);
+  }
+
+  wasAdopted(id: string): boolean {
+    return this.#adopted.has(id);
   }
 }

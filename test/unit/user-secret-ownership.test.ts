@@ -148,6 +148,21 @@ describe('coffer_user_secret create and existing records', () => {
     expect(outcomes.map((o) => o.errors.map((e) => e.summary))).toEqual([[], ['Secret declared twice']]);
   });
 
+  test('create_before_destroy with the same name: the replacement adopts the record, and the old object\'s delete keeps it', async () => {
+    const first = await create(run('/work/infra'));
+    const replacing = run('/work/infra');
+    const replacement = await create(replacing, config({ description: 'replacement' }));
+    expect(replacement.errors).toEqual([]);
+    const diagnostics = new Diagnostics();
+    const ctx = { provider: replacing.provider, diagnostics, log: silentLogger, signal: new AbortController().signal };
+    await new UserSecretResource().delete({ prior: { ...config(), id: first.result!.state.id as string } }, ctx);
+    expect(diagnostics.all).toEqual([]);
+    expect(await store.get('me', 'github-token')).toMatchObject({ id: first.result!.state.id, description: 'replacement' });
+    // An ordinary delete in another run removes it.
+    await new UserSecretResource().delete({ prior: { ...config(), id: first.result!.state.id as string } }, { ...ctx, provider: run('/work/infra').provider });
+    await expect(store.get('me', 'github-token')).rejects.toThrow(/does not exist/);
+  });
+
   test('a backend that cannot keep a claim never adopts, and says so', async () => {
     const noClaims = new Proxy(store, {
       get(target, key) {

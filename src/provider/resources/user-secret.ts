@@ -222,6 +222,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   ): Promise<ResourceResult<Attrs> | undefined> {
     try {
       const meta = await ctx.provider.store.update(user, name, wanted);
+      ctx.provider.claims?.registry.noteAdopted(meta.id);
       ctx.log.info('adopted the secret this resource wrote in an interrupted apply', { secret: name });
       return { state: metadataState(meta, config), private: seen(meta, claim) };
     } catch (error) {
@@ -288,6 +289,10 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
 
   async delete({ prior }: { prior: State }, ctx: ResourceContext<CofferProviderData>): Promise<void> {
     const name = prior.name as string;
+    if (prior.id !== null && ctx.provider.claims?.registry.wasAdopted(prior.id) === true) {
+      ctx.log.info('kept the secret: its replacement adopted it in this run', { secret: name });
+      return;
+    }
     try {
       await ctx.provider.store.delete(prior.user ?? 'me', name);
     } catch (error) {
