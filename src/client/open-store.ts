@@ -105,6 +105,10 @@ async function createBackend(ctx: BackendContext): Promise<SecretStore> {
         mount: p.mount,
         pathPrefix: p.pathPrefix,
         auth,
+        settingNames: {
+          address: `the url of backend "${ctx.name}" (coffer backend register ${ctx.name} --url, or BAO_ADDR/VAULT_ADDR)`,
+          mount: `the mount of backend "${ctx.name}" (coffer backend register ${ctx.name} --mount, or COFFER_VAULT_MOUNT)`,
+        },
       });
     }
     case 'coder':

@@ -28,6 +28,14 @@ export interface SecretMetadata {
   readonly fileMode?: number;
   /** Delivered to every workspace by default (`coffer run`/`materialize` without `--no-defaults`). */
   readonly isDefault?: boolean;
+  /**
+   * True when the backend could not confirm this metadata without a value-bearing read (Vault:
+   * its metadata mirror is stale after an interrupted write). The fields are the last confirmed
+   * ones, `valueVersion` the newest version the value may have; the next write repairs it.
+   */
+  readonly metadataUnverified?: boolean;
+  /** The owner claim written with the create (see `ownership.ts`); absent when none. */
+  readonly ownerClaim?: string;
 }
 
 /**
@@ -43,6 +51,8 @@ export interface StoreCapabilities {
   readonly valueVersion: boolean;
   /** Can return values (`readValue`). Coder's API never does. */
   readonly readValue: boolean;
+  /** Keeps the owner claim of a create (`ownerClaim`, see `ownership.ts`); absent = false. */
+  readonly ownerClaim?: boolean;
 }
 
 /** Delivery options shared by create and update inputs. */
@@ -65,6 +75,11 @@ export interface CreateSecretInput extends DeliveryOptions {
   readonly filePath?: string;
   /** @default true */
   readonly enabled?: boolean;
+  /**
+   * Which resource instance creates the record (see `ownership.ts`); kept unchanged by updates.
+   * Backends without `capabilities.ownerClaim` ignore it.
+   */
+  readonly ownerClaim?: string;
 }
 
 /** A partial update: an absent field is left as it is; `""` clears a description or a target. */

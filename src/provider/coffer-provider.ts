@@ -10,6 +10,7 @@ import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
 import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
+import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
 import type { CofferProviderData } from './provider-data';
@@ -66,8 +67,22 @@ type ProviderConfig = StateModel<typeof providerAttributes>;
 /** Client field names → provider attributes, for diagnostics on the right attribute. */
 const CONFIG_FIELD: Record<BackendKind, Record<string, string>> = {
   local: {},
-  vault: { address: 'vault_address', namespace: 'vault_namespace', ca_cert: 'vault_ca_cert_file', role: 'vault_role' },
+  vault: {
+    address: 'vault_address',
+    namespace: 'vault_namespace',
+    ca_cert: 'vault_ca_cert_file',
+    role: 'vault_role',
+    mount: 'vault_mount',
+    path_prefix: 'vault_path_prefix',
+  },
   coder: { url: 'coder_url' },
+};
+
+/** How Vault errors name the settings to check, in this provider's words. */
+const VAULT_SETTING_NAMES = {
+  address: 'vault_address (or BAO_ADDR/VAULT_ADDR)',
+  mount: 'vault_mount (or COFFER_VAULT_MOUNT)',
+  caCert: 'vault_ca_cert_file (or BAO_CACERT/VAULT_CACERT)',
 };
 
 function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
@@ -104,6 +119,7 @@ function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.Proc
         auth: vaultAuth(config),
         caCertFile: config.vault_ca_cert_file ?? undefined,
         tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
+        settingNames: VAULT_SETTING_NAMES,
         onRequest,
       });
     case 'coder':
@@ -134,7 +150,11 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
       const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
-      return { store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)), dynamicSecrets: dynamicSecretsFor(store) };
+      return {
+        store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)),
+        dynamicSecrets: dynamicSecretsFor(store),
+        claims: { scope: claimScopeFromEnvironment(env), registry: new ClaimRegistry() },
+      };
     },
     async close(data: CofferProviderData) {
       await data.store.close();

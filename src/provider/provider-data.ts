@@ -1,4 +1,5 @@
 import type { DynamicSecrets } from '../client/dynamic-secrets';
+import type { ClaimRegistry, ClaimScope } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
 
 /** What every Coffer resource receives once the provider is configured. */
@@ -7,4 +8,9 @@ export interface CofferProviderData {
   readonly store: SecretStore;
   /** Leased credentials on the same backend connection (Vault/OpenBao); absent = none. */
   readonly dynamicSecrets?: DynamicSecrets;
+  /**
+   * Owner claims (see client/ownership.ts): the configuration's scope and the claims this run
+   * took. Absent = resources write no claim and never adopt an existing record.
+   */
+  readonly claims?: { readonly scope: ClaimScope; readonly registry: ClaimRegistry };
 }

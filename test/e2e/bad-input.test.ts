@@ -54,6 +54,8 @@ const cases: Case[] = [
   { title: 'enabled secret without target', body: 'env_name = null\n  enabled = true', attribute: 'env_name', rule: /needs env_name or file_path/ },
   { title: 'enabled of the wrong type', body: 'enabled = "maybe"', attribute: 'enabled', rule: /bool/ },
   { title: 'name of the wrong type', body: 'name = ["a", "b"]', attribute: 'name', rule: /string required/ },
+  { title: 'read-only id set in the configuration', body: 'id = "x"', attribute: 'id', rule: /id is read-only/ },
+  { title: 'name set to null', body: 'name = null', attribute: 'name', rule: /name is required and cannot be null/ },
 ];
 
 function resourceFor(body: string): string {

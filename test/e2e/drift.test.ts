@@ -6,14 +6,13 @@
  * change is an update back to the configuration; a delete plans a re-create; `-refresh-only`
  * reports each as a change made outside the engine. Every engine × backend.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { backendNames, startBackend, type BackendFixture } from './support/backends';
+import { cofferCliFor, type CofferCli } from './support/cli';
 import { availableEngines } from './support/engines';
 import { providerBlock, Workspace } from './support/workspace';
 
-const CLI = path.resolve(__dirname, '../../dist/coffer-cli.cjs');
 const OUTSIDE = /Objects have changed outside of (OpenTofu|Terraform)/;
 
 const combinations = availableEngines().flatMap((engine) =>
@@ -23,29 +22,13 @@ const combinations = availableEngines().flatMap((engine) =>
 describe.each(combinations)('drift from the coffer CLI: %s', (_label, engine, backend) => {
   let ws: Workspace;
   let fx: BackendFixture;
-  let cliEnv: NodeJS.ProcessEnv;
-
-  /** Runs `coffer ARGS` as the user would, with the provider's backend environment. */
-  function coffer(args: readonly string[], stdin?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(process.execPath, [CLI, ...args], { env: cliEnv, encoding: 'utf8' }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`coffer ${args.join(' ')} failed: ${stderr || error.message}`));
-        else resolve(stdout);
-      });
-      child.stdin?.end(stdin ?? '');
-    });
-  }
+  let coffer: CofferCli;
 
   beforeAll(async () => {
     ws = new Workspace(engine);
     fx = await startBackend(backend, ws.home);
     ws.setEnv(fx.providerEnv);
-    // The CLI reads the same variables. Its profiles live in a private config file, and the
-    // profile names equal COFFER_BACKEND (`vault`, `coder`), so one environment serves both.
-    cliEnv = { ...ws.env(), COFFER_CONFIG: path.join(ws.home, 'cli-config.json') };
-    const env = fx.providerEnv as Record<string, string>;
-    if (backend === 'openbao') await coffer(['backend', 'register', 'vault', '--kind', 'vault', '--url', env.BAO_ADDR as string]);
-    if (backend === 'coder') await coffer(['backend', 'register', 'coder', '--kind', 'coder', '--url', env.CODER_URL as string]);
+    coffer = await cofferCliFor(ws, fx);
 
     ws.write(
       'main.tf',

@@ -17,6 +17,7 @@ import {
   type VaultSecretStoreOptions,
 } from '../../src/client/backends/vault';
 import { decodeIndex, encodeIndex } from '../../src/client/backends/vault/vault-index';
+import { ownerClaim } from '../../src/client/ownership';
 import { SecretText } from '../../src/client/secret-text';
 import { startOpenBao, type OpenBaoServer } from '../support/openbao';
 
@@ -91,7 +92,7 @@ describe('VaultSecretStore on OpenBao', () => {
   test('create, get, list, update, readValue, delete', async () => {
     const { store } = open();
     expect(store.kind).toBe('vault');
-    expect(store.capabilities).toEqual({ fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true });
+    expect(store.capabilities).toEqual({ fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true, ownerClaim: true });
 
     const created = await store.create('me', {
       name: 'github token',
@@ -461,15 +462,29 @@ describe('VaultSecretStore on OpenBao', () => {
     });
     expect(w.status).toBe(200);
     log.length = 0;
-    expect((await store.get('me', 's')).description).toBe('new');
-    expect(log.map((e) => `${e.method} ${e.path.split('/')[1]}`)).toEqual([
-      'GET metadata',
-      'GET data',
-      'POST metadata',
-    ]);
+    // get/list (what plan and refresh call) read metadata only and write nothing: the last
+    // mirrored metadata, flagged unverified, with the value possibly changed up to version 2.
+    expect(await store.get('me', 's')).toMatchObject({ description: 'old', valueVersion: 2, metadataUnverified: true });
+    expect((await store.list('me'))[0]).toMatchObject({ description: 'old', metadataUnverified: true });
+    expect(log.map((e) => `${e.method} ${e.path.split('/')[1]}`).filter((r) => r !== 'LIST detailed-metadata')).toEqual(['GET metadata']);
+    // The next write reads the data document of that version and repairs the mirror.
+    await store.update('me', 's', { enabled: false });
     log.length = 0;
-    expect((await store.get('me', 's')).description).toBe('new');
+    const repaired = await store.get('me', 's');
+    expect(repaired).toMatchObject({ description: 'new', enabled: false, valueVersion: 1 });
+    expect(repaired.metadataUnverified).toBeUndefined();
     expect(log).toHaveLength(1);
+  });
+
+  test('an owner claim is kept with the create, in the data document and the mirror, through updates', async () => {
+    const { store, prefix } = open();
+    const claim = ownerClaim({ directory: '/work/infra', workspace: 'default' }, 'me', 'owned');
+    expect((await store.create('me', { name: 'owned', value: text('v'), envName: 'OWNED', ownerClaim: claim })).ownerClaim).toBe(claim);
+    await store.update('me', 'owned', { description: 'changed', value: text('w') });
+    expect((await store.get('me', 'owned')).ownerClaim).toBe(claim);
+    const doc = await bao.api('GET', `secret/data/${prefix}/alice/owned`);
+    expect(doc.body.data.data.coffer.owner_claim).toBe(claim);
+    await rejection(store.create('me', { name: 'other', value: text('v'), ownerClaim: 'not a claim', enabled: false }), SecretValidationError);
   });
 
   test('soft-deleted and foreign KV entries', async () => {

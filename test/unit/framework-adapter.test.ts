@@ -105,6 +105,25 @@ test('a write-only value on an engine without write-only support is refused on t
   expect(without.diagnostics).toEqual([]);
 });
 
+test('a computed-only attribute set in the configuration is refused, known or unknown', async () => {
+  const handlers = await configuredAdapter();
+  for (const id of ['x', ctyUnknown]) {
+    const response = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config: dv({ id, name: 'n', secret_wo: null, stamp: null }) });
+    expect(response.diagnostics).toEqual([
+      expect.objectContaining({ severity: 1, summary: 'id cannot be set', attribute: { steps: [{ attribute_name: 'id' }] } }),
+    ]);
+    expect(String((response.diagnostics as { detail: string }[])[0]!.detail)).toMatch(/read-only.*Remove id/);
+  }
+});
+
+test('a required attribute set to null is refused naming it (not sent on to the backend)', async () => {
+  const handlers = await configuredAdapter();
+  const response = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config: dv({ id: null, name: null, secret_wo: null, stamp: null }) });
+  expect(response.diagnostics).toEqual([
+    { severity: 1, summary: 'Missing name', detail: 'name is required and cannot be null.', attribute: { steps: [{ attribute_name: 'name' }] } },
+  ]);
+});
+
 test('validation skips unknown values', async () => {
   const handlers = await configuredAdapter();
   const response = await handlers.ValidateResourceConfig!({ type_name: 'fake_thing', config: dv({ id: null, name: ctyUnknown, secret_wo: null, stamp: null }) });

@@ -19,7 +19,7 @@ describe('local store: delivery options (file owner, mode, default)', () => {
   });
 
   test('declares what it can hold', () => {
-    expect(store.capabilities).toEqual({ fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true });
+    expect(store.capabilities).toEqual({ fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true, ownerClaim: true });
   });
 
   test('keeps owner, mode and default across instances', async () => {

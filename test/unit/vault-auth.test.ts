@@ -103,6 +103,7 @@ class StubVault {
       return send(204);
     }
     if (p.startsWith('secret/detailed-metadata/coffer/users/default-builder/')) return send(404, { errors: [] });
+    if (p === 'sys/internal/ui/mounts/secret') return send(200, { data: { type: 'kv', path: 'secret/', options: { version: '2' } } });
     return send(403, { errors: ['permission denied'] });
   }
 }
@@ -150,11 +151,12 @@ describe('Kubernetes login (stubbed auth/kubernetes/login)', () => {
     expect(await store.list('me')).toEqual([]);
     expect(stub.calls.map((c) => c.path)).toEqual([
       'auth/kubernetes/login',
+      'sys/internal/ui/mounts/secret', // the one mount check before the first secret operation
       'auth/token/lookup-self',
       'secret/detailed-metadata/coffer/users/default-builder/',
     ]);
     expect(stub.calls[0]!.body).toEqual({ role: 'app', jwt: 'sa-token-1' });
-    expect(stub.calls[2]!.token).toBe('s.token-1');
+    expect(stub.calls[3]!.token).toBe('s.token-1');
     expect(JSON.stringify(log)).not.toMatch(/sa-token|s\.token/);
     await store.close();
     expect(stub.revoked).toEqual(['s.token-1']); // a token we minted is revoked on close

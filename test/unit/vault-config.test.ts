@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveVaultConfig, type VaultSecretStoreOptions } from '../../src/client/backends/vault/vault-config';
 import { SecretStoreError } from '../../src/client/errors';
+import { generateServerCertificate } from '../../src/provider/protocol/tls';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -84,8 +85,9 @@ describe('Vault configuration from options and environment', () => {
 
   test('CA certificates from a file and a directory; BAO_CACERT first', () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'bao.pem'), 'BAO-CA');
-    fs.writeFileSync(path.join(dir, 'vault.pem'), 'VAULT-CA');
+    const [BAO_CA, VAULT_CA, INLINE] = [1, 2, 3].map(() => generateServerCertificate().certPem);
+    fs.writeFileSync(path.join(dir, 'bao.pem'), BAO_CA!);
+    fs.writeFileSync(path.join(dir, 'vault.pem'), VAULT_CA!);
     const caDir = path.join(dir, 'cas');
     fs.mkdirSync(caDir);
     fs.writeFileSync(path.join(caDir, 'a.crt'), 'A');
@@ -94,14 +96,26 @@ describe('Vault configuration from options and environment', () => {
     const base = { BAO_ADDR: 'https://b', BAO_TOKEN: 't' };
     expect(
       resolve({ ...base, BAO_CACERT: path.join(dir, 'bao.pem'), VAULT_CACERT: path.join(dir, 'vault.pem') }).ca,
-    ).toEqual(['BAO-CA']);
-    expect(resolve({ ...base, VAULT_CACERT: path.join(dir, 'vault.pem') }).ca).toEqual(['VAULT-CA']);
+    ).toEqual([BAO_CA]);
+    expect(resolve({ ...base, VAULT_CACERT: path.join(dir, 'vault.pem') }).ca).toEqual([VAULT_CA]);
     expect(resolve({ ...base, VAULT_CAPATH: caDir }).ca).toEqual(['A', 'B']);
-    expect(resolve(base, { caCert: 'INLINE' }).ca).toEqual(['INLINE']);
+    expect(resolve(base, { caCert: INLINE }).ca).toEqual([INLINE]);
     expect(resolve(base).ca).toBeUndefined();
     expect(configError(() => resolve({ ...base, BAO_CACERT: path.join(dir, 'missing.pem') })).message).toContain(
       'missing.pem',
     );
+  });
+
+  test('a CA file that is not PEM fails at once, naming the setting', () => {
+    const dir = tempDir();
+    const base = { BAO_ADDR: 'https://b', BAO_TOKEN: 't' };
+    fs.writeFileSync(path.join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a, 0x02]));
+    const notPem = configError(() => resolve({ ...base, BAO_CACERT: path.join(dir, 'ca.der') }));
+    expect(notPem.field).toBe('ca_cert');
+    expect(notPem.message).toMatch(/BAO_CACERT.*ca\.der is not a PEM certificate/);
+    fs.writeFileSync(path.join(dir, 'broken.pem'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n');
+    const broken = configError(() => resolve(base, { caCertFile: path.join(dir, 'broken.pem'), settingNames: { caCert: 'vault_ca_cert_file' } }));
+    expect(broken.message).toMatch(/vault_ca_cert_file: file .*broken\.pem holds a damaged certificate/);
   });
 
   test('missing or bad address and missing credentials are configuration errors', () => {

@@ -220,6 +220,19 @@ describe('VaultHttpClient', () => {
       expect((await skipping.request({ method: 'GET', path: 'x' })).status).toBe(200);
     });
 
+    test('an https:// address of a plain HTTP server fails at once, naming the address setting', async () => {
+      const { address } = await serve((_req, res) => json(res, 200, { data: {} }));
+      const { c, log } = client(address.replace('http:', 'https:'), {
+        maxAttempts: 5,
+        settingNames: { address: 'vault_address (or BAO_ADDR/VAULT_ADDR)', caCert: 'vault_ca_cert_file' },
+      });
+      const err = await c.request({ method: 'GET', path: 'x' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SecretStoreError);
+      expect((err as SecretStoreError).retryable).toBe(false);
+      expect((err as Error).message).toMatch(/does not answer in TLS \(is it plain http:\/\/\?\); check vault_address/);
+      expect(log).toHaveLength(1);
+    });
+
     test('the store takes the CA from BAO_CACERT / VAULT_CACERT and skip-verify from the environment', async () => {
       const { address } = await serve(
         (req, res) =>

@@ -22,7 +22,7 @@ import { Diagnostics } from './diagnostics';
 import { planResourceChange } from './planner';
 import type { AnyDataSource, AnyEphemeralResource, AnyManagedResource, ProviderDefinition } from './provider';
 import type { ResourceContext } from './resource';
-import { assertValidSchema, type Attributes, type PlanModel, type Schema, type StateModel } from './schema';
+import { assertValidSchema, attributeMode, type Attributes, type PlanModel, type Schema, type StateModel } from './schema';
 import { isUnknown, isWhollyKnown, valuesEqual, type Value } from './values';
 
 type Model = Record<string, Value>;
@@ -245,6 +245,7 @@ export class ProviderRpcAdapter<P> {
       }
       const config = this.decode(item.schema, req.config);
       if (config !== null) {
+        this.checkSettable(item.schema, config, diagnostics);
         this.validateAttributes(item.schema, config, diagnostics);
         if ((registry as unknown) === this.resources) this.checkWriteOnlySupported(item.schema, config, req, diagnostics);
         item.validateConfig?.(config as PlanModel<Attributes>, { diagnostics });
@@ -252,6 +253,27 @@ export class ProviderRpcAdapter<P> {
       return {};
     }, {});
     return this.withDiagnostics(response, diagnostics);
+  }
+
+  /**
+   * What the engine leaves to providers: a computed-only attribute (e.g. `id`) set in the
+   * configuration would otherwise be a perpetual diff, and a required attribute set to an
+   * explicit `null` would reach the backend as a missing value.
+   */
+  private checkSettable(schema: Schema, config: Model, diagnostics: Diagnostics): void {
+    for (const [name, spec] of Object.entries(schema.attributes)) {
+      const value = config[name];
+      const mode = attributeMode(spec);
+      if (mode === 'computed' && value !== null && value !== undefined) {
+        diagnostics.addError(
+          `${name} cannot be set`,
+          `${name} is read-only: the provider sets it. Remove ${name} from the configuration.`,
+          [name],
+        );
+      } else if (mode === 'required' && value === null) {
+        diagnostics.addError(`Missing ${name}`, `${name} is required and cannot be null.`, [name]);
+      }
+    }
   }
 
   /**

@@ -2,11 +2,13 @@
  * `coffer_user_secret`: one user secret (value + delivery targets) in the configured backend.
  * The value is written from `value_wo` (write-only, never stored by the engine) or, for
  * engines older than 1.11, from the sensitive `value` (kept in state: the documented trade-off).
- * Refresh reads metadata only; a value changed out of band is detected by its version.
+ * Refresh reads metadata only; a value changed out of band is detected by its version. A create
+ * writes an owner claim and adopts an existing record only when it carries that claim.
  */
 import { SecretNotFoundError, isSecretStoreError } from '../../client/errors';
 import { checkEnabledHasTarget, checkEnvName, checkFilePath, checkName, checkUser, checkValue, type RuleViolation } from '../../client/rules';
 import type { SecretMetadata, UpdateSecretInput } from '../../client/secret-store';
+import { ownerClaim } from '../../client/ownership';
 import { SecretText } from '../../client/secret-text';
 import type { CofferProviderData } from '../provider-data';
 import {
@@ -74,14 +76,29 @@ const attributes = {
 type Attrs = typeof attributes;
 type State = StateModel<Attrs>;
 
-/** Private state: which backend object and value version this state last saw. */
+/**
+ * Private state: which backend object and value version this state last saw, and the owner
+ * claim its create wrote (see client/ownership.ts; absent for imported secrets).
+ */
 interface Seen extends PrivateData {
   readonly id: string;
   readonly valueVersion: number | null;
+  readonly ownerClaim: string | null;
 }
 
-function seen(meta: SecretMetadata): Seen {
-  return { id: meta.id, valueVersion: meta.valueVersion ?? null };
+function seen(meta: SecretMetadata, claim: string | undefined = meta.ownerClaim): Seen {
+  return { id: meta.id, valueVersion: meta.valueVersion ?? null, ownerClaim: claim ?? null };
+}
+
+/**
+ * After an update that wrote no value: the new metadata, but still the value version this state
+ * last wrote or saw. The backend's current value version may be one written out of band between
+ * plan and apply; adopting it would hide that drift from every later plan.
+ */
+function keptValueVersion(meta: SecretMetadata, priorPrivate: PrivateData): Seen {
+  const known = priorPrivate as Partial<Seen>;
+  if (known.id !== meta.id || known.valueVersion === undefined) return seen(meta);
+  return { ...seen(meta), valueVersion: known.valueVersion };
 }
 
 /** Backends say "" for unset; state says null, unless the user configured "" explicitly. */
@@ -137,63 +154,80 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async create({ config }: { config: State }, ctx: ResourceContext<CofferProviderData>): Promise<ResourceResult<Attrs> | undefined> {
-    const { store } = ctx.provider;
+    const { store, claims } = ctx.provider;
     const plaintext = config.value ?? config.value_wo;
     if (plaintext === null) {
       ctx.diagnostics.addError('Missing secret value', 'Set value_wo or value.', ['value_wo']);
       return undefined;
     }
+    const user = config.user ?? 'me';
+    const name = config.name as string;
+    const claim = claims !== undefined ? ownerClaim(claims.scope, user, name) : undefined;
+    if (claims !== undefined && claim !== undefined && !claims.registry.take(claim)) {
+      ctx.diagnostics.addError(
+        'Secret declared twice',
+        `Another coffer_user_secret of this configuration already creates secret "${name}" of user "${user}". A secret has one owner: remove one of the two resources.`,
+        ['name'],
+      );
+      return undefined;
+    }
+    const wanted = {
+      value: new SecretText(plaintext),
+      description: config.description ?? '',
+      envName: config.env_name ?? '',
+      filePath: config.file_path ?? '',
+      enabled: config.enabled ?? true,
+    };
+    const mapField = (field: string) => (field === 'value' ? valueAttribute(config) : field);
     try {
-      const meta = await store.create(config.user ?? 'me', {
-        name: config.name as string,
-        value: new SecretText(plaintext),
-        description: config.description ?? '',
-        envName: config.env_name ?? '',
-        filePath: config.file_path ?? '',
-        enabled: config.enabled ?? true,
-      });
-      return { state: metadataState(meta, config), private: seen(meta) };
+      const meta = await store.create(user, { name, ...wanted, ...(claim !== undefined ? { ownerClaim: claim } : {}) });
+      return { state: metadataState(meta, config), private: seen(meta, claim) };
     } catch (error) {
-      if (isSecretStoreError(error) && error.code === 'conflict' && error.field === 'name') {
-        const adopted = await this.adoptIdentical(config, plaintext, ctx);
-        if (adopted !== undefined) return adopted;
-        ctx.diagnostics.addError(
-          'Secret already exists',
-          `${error.message}. To manage it here, import it: an import block with id = "${config.user ?? 'me'}/${config.name}", or tofu import.`,
-          ['name'],
-        );
+      if (!(isSecretStoreError(error) && error.code === 'conflict' && error.field === 'name')) {
+        reportStoreError(ctx.diagnostics, 'Cannot create secret', error, mapField);
         return undefined;
       }
-      reportStoreError(ctx.diagnostics, 'Cannot create secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
+      const existing = await store.get(user, name).catch((readError: unknown) => {
+        if (isSecretStoreError(readError)) return undefined;
+        throw readError;
+      });
+      if (store.capabilities.ownerClaim === true && existing !== undefined && claim !== undefined && existing.ownerClaim === claim) {
+        return this.adoptOwnLeftover(user, name, claim, wanted, config, ctx, mapField);
+      }
+      const why = !store.capabilities.ownerClaim
+        ? `The ${store.kind} backend cannot record which configuration created a secret, so Coffer never adopts an existing one.`
+        : 'It was not created by this resource of this configuration.';
+      ctx.diagnostics.addError(
+        'Secret already exists',
+        `${error.message}. ${why} To manage it here, import it: an import block with id = "${user}/${name}", or tofu import.`,
+        ['name'],
+      );
       return undefined;
     }
   }
 
   /**
-   * After an apply that was killed between writing a secret and saving state, the next apply
-   * finds the secret already there. When it is exactly what this configuration would create
-   * (same metadata, same value) it is the one we wrote: adopt it so a re-apply converges.
-   * Anything else is someone else's secret and stays an error.
+   * An apply killed between writing a secret and saving state leaves a record the next apply's
+   * create finds. It carries this resource's owner claim, so it is ours: adopt it, and bring it to
+   * the configuration (an unchanged value writes nothing). See client/ownership.ts.
    */
-  private async adoptIdentical(config: State, plaintext: string, ctx: ResourceContext<CofferProviderData>): Promise<ResourceResult<Attrs> | undefined> {
-    const { store } = ctx.provider;
-    const user = config.user ?? 'me';
-    const name = config.name as string;
+  private async adoptOwnLeftover(
+    user: string,
+    name: string,
+    claim: string,
+    wanted: Required<Pick<UpdateSecretInput, 'value' | 'description' | 'envName' | 'filePath' | 'enabled'>>,
+    config: State,
+    ctx: ResourceContext<CofferProviderData>,
+    mapField: (field: string) => string,
+  ): Promise<ResourceResult<Attrs> | undefined> {
     try {
-      const meta = await store.get(user, name);
-      const sameMetadata =
-        meta.description === (config.description ?? '') &&
-        meta.envName === (config.env_name ?? '') &&
-        meta.filePath === (config.file_path ?? '') &&
-        meta.enabled === (config.enabled ?? true);
-      if (!sameMetadata) return undefined;
-      const stored = await store.readValue(user, name);
-      if (!stored.equals(new SecretText(plaintext))) return undefined;
-      ctx.log.info('adopted an identical secret left by an interrupted apply', { secret: name });
-      return { state: metadataState(meta, config), private: seen(meta) };
+      const meta = await ctx.provider.store.update(user, name, wanted);
+      ctx.provider.claims?.registry.noteAdopted(meta.id);
+      ctx.log.info('adopted the secret this resource wrote in an interrupted apply', { secret: name });
+      return { state: metadataState(meta, config), private: seen(meta, claim) };
     } catch (error) {
-      if (isSecretStoreError(error)) return undefined;
-      throw error;
+      reportStoreError(ctx.diagnostics, 'Cannot adopt secret', error, mapField);
+      return undefined;
     }
   }
 
@@ -207,6 +241,13 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       return null;
     }
     const next: Partial<State> = metadataState(meta, state);
+    if (meta.metadataUnverified === true) {
+      ctx.diagnostics.addWarning(
+        `Secret "${meta.name}" could not be fully verified`,
+        'An earlier write to the backend was interrupted, and reading it back would need a value-returning call, which plan and refresh never make. ' +
+          'The last confirmed metadata is shown and the value is treated as possibly changed; the next apply writes it again and repairs the record.',
+      );
+    }
     const known = privateData as Partial<Seen>;
     const replacedOutOfBand = known.id !== undefined && known.id !== meta.id;
     const valueChanged = known.valueVersion != null && meta.valueVersion !== undefined && known.valueVersion !== meta.valueVersion;
@@ -219,7 +260,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async update(
-    { prior, config }: { prior: State; config: State },
+    { prior, config, priorPrivate }: { prior: State; config: State; priorPrivate: PrivateData },
     ctx: ResourceContext<CofferProviderData>,
   ): Promise<ResourceResult<Attrs> | undefined> {
     const { store } = ctx.provider;
@@ -239,7 +280,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
     const name = prior.name as string;
     try {
       const meta = Object.keys(patch).length > 0 ? await store.update(user, name, patch) : await store.get(user, name);
-      return { state: metadataState(meta, config), private: seen(meta) };
+      return { state: metadataState(meta, config), private: patch.value !== undefined ? seen(meta) : keptValueVersion(meta, priorPrivate) };
     } catch (error) {
       reportStoreError(ctx.diagnostics, 'Cannot update secret', error, (field) => (field === 'value' ? valueAttribute(config) : field));
       return undefined;
@@ -248,6 +289,10 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
 
   async delete({ prior }: { prior: State }, ctx: ResourceContext<CofferProviderData>): Promise<void> {
     const name = prior.name as string;
+    if (prior.id !== null && ctx.provider.claims?.registry.wasAdopted(prior.id) === true) {
+      ctx.log.info('kept the secret: its replacement adopted it in this run', { secret: name });
+      return;
+    }
     try {
       await ctx.provider.store.delete(prior.user ?? 'me', name);
     } catch (error) {

@@ -19,6 +19,7 @@ import {
   checkName,
   checkUser,
 } from '../../rules';
+import { isOwnerClaim } from '../../ownership';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
 import { SecretText } from '../../secret-text';
 import { loadKey, loadOrCreateKey, ValueCipher, type SealedValue } from './cipher';
@@ -64,7 +65,7 @@ const ME = 'me';
  */
 export class LocalSecretStore implements SecretStore {
   readonly kind = 'local';
-  readonly capabilities = { fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true } as const;
+  readonly capabilities = { fileOwnerAndMode: true, defaults: true, valueVersion: true, readValue: true, ownerClaim: true } as const;
   /** The Coffer home this store belongs to. */
   readonly home: string;
   /** The directory that holds the store's files. */
@@ -96,7 +97,7 @@ export class LocalSecretStore implements SecretStore {
       const fields = validateCreate(input, '');
       return this.#state.mutate((index) => {
         checkConflicts(index, owner, fields, undefined);
-        const secret = this.#newSecret(index, owner, fields);
+        const secret = { ...this.#newSecret(index, owner, fields), ...claimOf(input) };
         return { ops: [{ op: 'put', secret }], result: toMetadata(secret) };
       });
     });
@@ -391,6 +392,13 @@ function checkConflicts(
 }
 
 
+/** The validated owner claim of a create, as stored (nothing when none was given). */
+function claimOf(input: CreateSecretInput): { ownerClaim?: string } {
+  if (input.ownerClaim === undefined) return {};
+  if (!isOwnerClaim(input.ownerClaim)) throw new SecretValidationError('owner_claim', 'owner_claim is not a Coffer owner claim');
+  return { ownerClaim: input.ownerClaim };
+}
+
 function toMetadata(secret: StoredSecret): SecretMetadata {
   return {
     id: secret.id,
@@ -406,6 +414,7 @@ function toMetadata(secret: StoredSecret): SecretMetadata {
     ...(secret.fileOwner !== undefined ? { fileOwner: secret.fileOwner } : {}),
     ...(secret.fileMode !== undefined ? { fileMode: secret.fileMode } : {}),
     ...(secret.isDefault ? { isDefault: true } : {}),
+    ...(secret.ownerClaim !== undefined ? { ownerClaim: secret.ownerClaim } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ export interface StoredSecret {
   readonly fileOwner?: string;
   readonly fileMode?: number;
   readonly isDefault?: boolean;
+  /** Owner claim of the create (see src/client/ownership.ts); absent when none was given. */
+  readonly ownerClaim?: string;
 }
 
 /** One change. `put` inserts or replaces a whole secret (by id), so replaying is idempotent. */
@@ -127,6 +129,7 @@ export function parseStoredSecret(value: unknown): StoredSecret {
     ...(typeof f.fileOwner === 'string' && f.fileOwner !== '' ? { fileOwner: f.fileOwner } : {}),
     ...(typeof f.fileMode === 'number' && Number.isInteger(f.fileMode) ? { fileMode: f.fileMode } : {}),
     ...(f.isDefault === true ? { isDefault: true } : {}),
+    ...(typeof f.ownerClaim === 'string' ? { ownerClaim: f.ownerClaim } : {}),
   };
 }
 

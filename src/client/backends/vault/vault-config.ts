@@ -26,6 +26,7 @@
  * Without `COFFER_VAULT_AUTH`, the method is `token` when a token is found, else `approle` when a
  * role id is set, else `jwt` when a JWT role and a JWT source are set.
  */
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -106,6 +107,8 @@ export interface VaultSecretStoreOptions {
   readonly onRequest?: VaultRequestLog;
   /** Where environment variables are read from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** How the front end (provider, CLI) names the settings that errors point at. */
+  readonly settingNames?: Partial<VaultSettingNames>;
   /**
    * @internal Test seam: awaited right before a secret's check-and-set data write, so tests can
    * line up two writers deterministically. Never set in production code.
@@ -129,7 +132,25 @@ export type ResolvedAuth =
   | { readonly method: 'jwt'; readonly mount: string; readonly role: string; readonly jwt: () => string }
   | { readonly method: 'kubernetes'; readonly mount: string; readonly role: string; readonly jwt: () => string };
 
+/**
+ * The names of the settings an error asks the user to check, as the front end spells them:
+ * the provider says `vault_mount`, the CLI its profile flag. Defaults name the option and the
+ * environment variable.
+ */
+export interface VaultSettingNames {
+  readonly address: string;
+  readonly mount: string;
+  readonly caCert: string;
+}
+
+export const DEFAULT_SETTING_NAMES: VaultSettingNames = {
+  address: 'the address (BAO_ADDR/VAULT_ADDR)',
+  mount: 'the mount (COFFER_VAULT_MOUNT)',
+  caCert: 'the CA certificate (BAO_CACERT/VAULT_CACERT)',
+};
+
 export interface ResolvedVaultConfig {
+  readonly settingNames: VaultSettingNames;
   readonly address: string;
   readonly namespace: string | undefined;
   readonly mount: string;
@@ -174,6 +195,24 @@ function readFileText(file: string, what: string): string {
   }
 }
 
+/**
+ * `pem` when it holds only well-formed PEM certificates. Node would otherwise accept anything
+ * and fail every handshake later, which looked like an unreachable server and was retried.
+ */
+function checkPemCertificates(pem: string, what: string, names: VaultSettingNames): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const fail = (detail: string) => configError('ca_cert', `${names.caCert}: ${what} ${detail}`);
+  if (blocks.length === 0) throw fail('is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw fail(`holds a damaged certificate (PEM block ${i + 1})`);
+    }
+  });
+  return pem;
+}
+
 function readCaPath(dir: string): string[] {
   let entries: string[];
   try {
@@ -202,11 +241,12 @@ export function resolveVaultConfig(options: VaultSecretStoreOptions = {}): Resol
   }
   const namespace = options.namespace ?? envFirst(env, 'BAO_NAMESPACE', 'VAULT_NAMESPACE');
 
+  const settingNames = { ...DEFAULT_SETTING_NAMES, ...options.settingNames };
   const ca: string[] = [];
-  if (options.caCert !== undefined) ca.push(options.caCert);
+  if (options.caCert !== undefined) ca.push(checkPemCertificates(options.caCert, 'the CA certificate text', settingNames));
   const caFile =
     options.caCertFile ?? (options.caCert === undefined ? envFirst(env, 'BAO_CACERT', 'VAULT_CACERT') : undefined);
-  if (caFile !== undefined) ca.push(readFileText(caFile, 'ca_cert'));
+  if (caFile !== undefined) ca.push(checkPemCertificates(readFileText(caFile, 'ca_cert'), `file ${caFile}`, settingNames));
   const caPath = options.caPath ?? envFirst(env, 'BAO_CAPATH', 'VAULT_CAPATH');
   if (caPath !== undefined) ca.push(...readCaPath(caPath));
 
@@ -226,6 +266,7 @@ export function resolveVaultConfig(options: VaultSecretStoreOptions = {}): Resol
 
   const identity = options.identity;
   return {
+    settingNames,
     address,
     namespace,
     mount: options.mount ?? envFirst(env, 'COFFER_VAULT_MOUNT') ?? DEFAULT_MOUNT,

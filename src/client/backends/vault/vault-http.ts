@@ -47,6 +47,8 @@ export interface VaultHttpOptions {
   /** PEM client certificate and key for TLS client authentication. */
   readonly clientCert?: string;
   readonly clientKey?: string;
+  /** How errors name the address and CA settings (see `VaultSettingNames`). */
+  readonly settingNames?: { readonly address: string; readonly caCert: string };
   /** Per-attempt timeout. @default 30000 */
   readonly timeoutMs?: number;
   /** Attempts per request, the first included. @default 5 */
@@ -125,6 +127,9 @@ class AttemptError extends Error {
   }
 }
 
+/** TLS error codes that mean the server does not speak TLS at all (an https:// address of an http server). */
+const NOT_TLS = /WRONG_VERSION_NUMBER|HTTP_REQUEST/i;
+
 export class VaultHttpClient {
   readonly address: string;
   readonly #url: URL;
@@ -184,15 +189,8 @@ export class VaultHttpClient {
         lastProblem = e.code;
         if (this.#closed) throw new BackendUnavailableError('the Vault client is closed');
         if (e.code.startsWith('TLS')) {
-          // A certificate problem does not go away by asking again.
-          throw new SecretStoreError(
-            'unavailable',
-            `TLS connection to Vault at ${this.address} failed (${e.code.slice(5)}); check the CA certificate (BAO_CACERT/VAULT_CACERT)`,
-            {
-              retryable: false,
-              cause: error,
-            },
-          );
+          // A TLS misconfiguration does not go away by asking again: fail at once, naming the setting.
+          throw this.#tlsFailure(e.code.slice(5), error);
         }
         if (!this.#mayRetry(attempt, maxAttempts, started, budget)) {
           throw new BackendUnavailableError(
@@ -210,6 +208,14 @@ export class VaultHttpClient {
       if (response.status >= 500 && response.status !== 503) ambiguous = true;
       await sleep(this.#backoff(attempt, response.retryAfterMs, started, budget));
     }
+  }
+
+  #tlsFailure(code: string, cause: unknown): SecretStoreError {
+    const names = this.#options.settingNames ?? { address: 'the address (BAO_ADDR/VAULT_ADDR)', caCert: 'the CA certificate (BAO_CACERT/VAULT_CACERT)' };
+    const message = NOT_TLS.test(code)
+      ? `TLS connection to Vault at ${this.address} failed: the server does not answer in TLS (is it plain http://?); check ${names.address}`
+      : `TLS connection to Vault at ${this.address} failed (${code}); check ${names.caCert}`;
+    return new SecretStoreError('unavailable', message, { retryable: false, cause });
   }
 
   close(): void {
@@ -286,11 +292,12 @@ export class VaultHttpClient {
         const early = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
           error.code ?? '',
         );
-        const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/i.test(error.code ?? '');
+        const notTls = error.code === 'EPROTO' && /wrong version number|http request/i.test(error.message);
+        const tls = notTls || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/i.test(error.code ?? '');
         finish(() =>
           reject(
             new AttemptError(
-              tls ? `TLS: ${error.code}` : (error.code ?? 'network error'),
+              notTls ? 'TLS: WRONG_VERSION_NUMBER' : tls ? `TLS: ${error.code}` : (error.code ?? 'network error'),
               sent && !early && !tls,
               error,
             ),

@@ -40,6 +40,8 @@ export interface StoredMeta {
   readonly isDefault: boolean;
   /** The KV version at which the value was last written. */
   readonly valueVersion: number;
+  /** Owner claim of the create (see src/client/ownership.ts); absent when none. */
+  readonly ownerClaim?: string;
 }
 
 /** The `coffer` object of the data document (JSON, no 512-byte limits). */
@@ -54,6 +56,7 @@ export interface DataDocMeta {
   readonly file_mode: number | null;
   readonly is_default: boolean;
   readonly value_version: number;
+  readonly owner_claim?: string;
   /** Random id of the write that produced this version: tells "my retried write landed" from "someone else's". */
   readonly write_id: string;
 }
@@ -70,6 +73,7 @@ export function toDataDocMeta(meta: StoredMeta, writeId: string): DataDocMeta {
     file_mode: meta.fileMode ?? null,
     is_default: meta.isDefault,
     value_version: meta.valueVersion,
+    ...(meta.ownerClaim !== undefined ? { owner_claim: meta.ownerClaim } : {}),
     write_id: writeId,
   };
 }
@@ -101,6 +105,7 @@ export function fromDataDocMeta(raw: unknown): (StoredMeta & { writeId: string }
     fileMode,
     isDefault: o.is_default === true,
     valueVersion: o.value_version,
+    ...(typeof o.owner_claim === 'string' && o.owner_claim !== '' ? { ownerClaim: o.owner_claim } : {}),
     writeId,
   };
 }
@@ -154,6 +159,7 @@ function mirrorFields(meta: StoredMeta): [string, string][] {
     ['file_mode', meta.fileMode === undefined ? '' : formatMode(meta.fileMode)],
     ['is_default', String(meta.isDefault)],
     ['value_version', String(meta.valueVersion)],
+    ['owner_claim', meta.ownerClaim ?? ''],
   ];
 }
 
@@ -238,6 +244,7 @@ export function unpackMirror(customMetadata: unknown): MirrorReading {
       fileMode,
       isDefault: f.is_default === 'true',
       valueVersion,
+      ...(f.owner_claim !== '' ? { ownerClaim: f.owner_claim } : {}),
     },
   };
 }

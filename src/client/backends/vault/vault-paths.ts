@@ -73,6 +73,16 @@ export class KvLayout {
     this.#prefix = encodeConfiguredPath(pathPrefix, 'pathPrefix');
   }
 
+  /** `GET sys/internal/ui/mounts/<mount>`: the engine type and KV version behind the mount. */
+  mountInfo(): string {
+    return `sys/internal/ui/mounts/${this.#mount}`;
+  }
+
+  /** The mount as configured, normalised (no surrounding slashes), for comparing with `mountInfo`'s `path`. */
+  get mount(): string {
+    return decodeURIComponent(this.#mount);
+  }
+
   #user(user: string): string {
     return `${this.#prefix}/${encodeSegment(keyForName(user))}`;
   }

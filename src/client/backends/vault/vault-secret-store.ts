@@ -7,6 +7,7 @@ import { checkBatchDuplicates } from '../../batch-rules';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   BackendUnavailableError,
+  isSecretStoreError,
   SecretConflictError,
   SecretNotFoundError,
   SecretStoreError,
@@ -24,6 +25,7 @@ import {
   type RuleViolation,
 } from '../../rules';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
+import { isOwnerClaim } from '../../ownership';
 import { SecretText } from '../../secret-text';
 import { objectField, stringField, VaultAuthenticator, type TokenInfo } from './vault-auth';
 import {
@@ -54,7 +56,8 @@ import {
   type StoredMeta,
 } from './vault-metadata';
 import { VaultDynamicSecrets } from './vault-leases';
-import { KvLayout, nameForKey } from './vault-paths';
+import { checkKvV2Mount } from './vault-mount';
+import { encodeConfiguredPath, KvLayout, nameForKey } from './vault-paths';
 
 /** Metadata this backend returns: the shared fields plus file owner/mode and the default flag. */
 export interface VaultSecretMetadata extends SecretMetadata {
@@ -90,6 +93,7 @@ export interface SecretStoreCapabilities {
   readonly defaults: boolean;
   readonly valueVersion: boolean;
   readonly readValue: boolean;
+  readonly ownerClaim: boolean;
 }
 
 /** The state of one KV key as this store sees it. */
@@ -101,7 +105,16 @@ interface Current {
   readonly createdTime: string;
   /** `created_time` of the current version: when the secret last changed. */
   readonly versionTime: string;
+  /** Read without the data document although the mirror is stale: `meta` is the last mirrored one. */
+  readonly unverified?: boolean;
 }
+
+/**
+ * How a stale mirror is handled. `repair` (write paths): read the data document of that exact
+ * version and rewrite the mirror. `metadata-only` (get/list, so plan and refresh): no value-bearing
+ * read and no write; report the last mirrored metadata as unverified.
+ */
+type StaleMirror = 'repair' | 'metadata-only';
 
 type Reading =
   | { readonly state: 'absent' }
@@ -120,6 +133,7 @@ interface NewFields {
   readonly fileOwner: string;
   readonly fileMode: number | undefined;
   readonly isDefault: boolean;
+  readonly ownerClaim?: string;
 }
 
 interface KvMetadata {
@@ -145,6 +159,7 @@ export class VaultSecretStore implements SecretStore {
     defaults: true,
     valueVersion: true,
     readValue: true,
+    ownerClaim: true,
   };
   /** Server origin, for messages. */
   readonly address: string;
@@ -157,17 +172,26 @@ export class VaultSecretStore implements SecretStore {
   readonly #claimGraceMs: number;
   readonly #beforeDataWrite: VaultSecretStoreOptions['beforeDataWrite'];
   #identity: Promise<string> | undefined;
+  /** The one check that the mount is a KV v2 mount (see `#checkMount`). */
+  #mountChecked: Promise<void> | undefined;
   /** Whether the server offers OpenBao's `detailed-metadata` listing (learned on first list). */
   #detailedList: boolean | undefined;
   #closed = false;
 
   constructor(options: VaultSecretStoreOptions = {}) {
     this.#config = resolveVaultConfig(options);
-    try {
-      this.#layout = new KvLayout(this.#config.mount, this.#config.pathPrefix);
-    } catch (error) {
-      throw configError('path_prefix', error instanceof Error ? error.message : 'invalid mount or path prefix');
+    const names = this.#config.settingNames;
+    for (const [field, value, label] of [
+      ['mount', this.#config.mount, names.mount],
+      ['path_prefix', this.#config.pathPrefix, 'the path prefix'],
+    ] as const) {
+      try {
+        encodeConfiguredPath(value, label);
+      } catch (error) {
+        throw configError(field, error instanceof Error ? error.message : `invalid ${label}`);
+      }
     }
+    this.#layout = new KvLayout(this.#config.mount, this.#config.pathPrefix);
     this.#http = new VaultHttpClient({
       address: this.#config.address,
       namespace: this.#config.namespace,
@@ -176,6 +200,7 @@ export class VaultSecretStore implements SecretStore {
       tlsServerName: this.#config.tlsServerName,
       clientCert: this.#config.clientCert,
       clientKey: this.#config.clientKey,
+      settingNames: this.#config.settingNames,
       timeoutMs: options.timeoutMs,
       maxAttempts: options.maxAttempts,
       maxRetryTimeMs: options.maxRetryTimeMs,
@@ -285,7 +310,7 @@ export class VaultSecretStore implements SecretStore {
     return this.#run(async () => {
       throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
-      const reading = await this.#read(owner, name);
+      const reading = await this.#read(owner, name, 'metadata-only');
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
       return toMetadata(owner, name, reading.current);
     });
@@ -294,7 +319,7 @@ export class VaultSecretStore implements SecretStore {
   async list(user: string): Promise<VaultSecretMetadata[]> {
     return this.#run(async () => {
       const owner = await this.#resolveUser(user);
-      const secrets = await this.#listPresent(owner);
+      const secrets = await this.#listPresent(owner, 'metadata-only');
       return secrets
         .map(([name, current]) => toMetadata(owner, name, current))
         .sort((a, b) => compareCodePoints(a.name, b.name));
@@ -405,9 +430,14 @@ export class VaultSecretStore implements SecretStore {
   // ---------------------------------------------------------------------------------------------
   // Identity
 
-  /** Validates `user` and resolves `me`. */
+  /** Validates `user` and resolves `me`. Every secret operation starts here, so the mount is checked here, once. */
   async #resolveUser(user: string): Promise<string> {
     throwIfViolated(checkUser(user));
+    this.#mountChecked ??= this.#checkMount();
+    await this.#mountChecked.catch((error: unknown) => {
+      if (!(isSecretStoreError(error) && !error.retryable)) this.#mountChecked = undefined; // a network error is not cached
+      throw error;
+    });
     if (user !== ME) return user;
     this.#identity ??= this.#findIdentity();
     // A failed lookup is not cached: the next call tries again.
@@ -415,6 +445,11 @@ export class VaultSecretStore implements SecretStore {
       this.#identity = undefined;
       throw error;
     });
+  }
+
+  /** Before the first read or write: is the mount a KV version 2 mount? See vault-mount.ts. */
+  async #checkMount(): Promise<void> {
+    await checkKvV2Mount((req) => this.#call(req), this.#layout, this.address, this.#config.settingNames.mount);
   }
 
   async #findIdentity(): Promise<string> {
@@ -440,18 +475,18 @@ export class VaultSecretStore implements SecretStore {
   // ---------------------------------------------------------------------------------------------
   // Reading
 
-  /** One secret's state from its metadata (value-free unless the mirror is stale). */
-  async #read(owner: string, name: string): Promise<Reading> {
+  /** One secret's state from its metadata (value-free unless the mirror is stale and `stale` is `repair`). */
+  async #read(owner: string, name: string, stale: StaleMirror = 'repair'): Promise<Reading> {
     const path = this.#layout.metadata(owner, name);
     const response = await this.#call({ method: 'GET', path });
     if (response.status === 404) return { state: 'absent' };
     if (response.status !== 200) throw this.#failure(response, 'GET', path);
     const md = parseKvMetadata(objectField(response.body, 'data'));
     if (md === undefined) throw malformed(path);
-    return this.#interpret(owner, name, md);
+    return this.#interpret(owner, name, md, stale);
   }
 
-  async #interpret(owner: string, name: string, md: KvMetadata): Promise<Reading> {
+  async #interpret(owner: string, name: string, md: KvMetadata, stale: StaleMirror): Promise<Reading> {
     const version = md.currentVersion;
     if (version === 0) return { state: 'absent' };
     const info = md.versions[String(version)];
@@ -467,6 +502,12 @@ export class VaultSecretStore implements SecretStore {
       current: { meta, version, createdTime: md.createdTime, versionTime },
     });
     if (mirror.kind === 'coffer' && mirror.rev === rev) return current(mirror.meta);
+    if (stale === 'metadata-only') {
+      // The value may have changed as late as the current version: report that as its version, so
+      // a caller tracking value versions sees a possible change rather than missing one.
+      const last = mirror.kind === 'coffer' ? mirror.meta : foreignMeta(this.#layout.data(owner, name), md);
+      return { state: 'present', current: { meta: { ...last, valueVersion: version }, version, createdTime: md.createdTime, versionTime, unverified: true } };
+    }
 
     // The mirror is stale, damaged or missing: the data document of this exact version decides.
     const path = this.#layout.data(owner, name);
@@ -484,7 +525,7 @@ export class VaultSecretStore implements SecretStore {
   }
 
   /** Every present secret of `owner`, unsorted. */
-  async #listPresent(owner: string): Promise<[string, Current][]> {
+  async #listPresent(owner: string, stale: StaleMirror = 'repair'): Promise<[string, Current][]> {
     const out: [string, Current][] = [];
     if (this.#detailedList !== false) {
       const path = this.#layout.detailedUserFolder(owner);
@@ -498,7 +539,7 @@ export class VaultSecretStore implements SecretStore {
           const md = parseKvMetadata(raw);
           return name === undefined || md === undefined ? [] : [{ name, md }];
         });
-        const readings = await mapLimit(entries, this.#concurrency, (e) => this.#interpret(owner, e.name, e.md));
+        const readings = await mapLimit(entries, this.#concurrency, (e) => this.#interpret(owner, e.name, e.md, stale));
         readings.forEach((r, i) => r.state === 'present' && out.push([entries[i]!.name, r.current]));
         return out;
       }
@@ -510,7 +551,7 @@ export class VaultSecretStore implements SecretStore {
       this.#detailedList = false;
     }
     const names = [...(await this.#listNames(owner))];
-    const readings = await mapLimit(names, this.#concurrency, (name) => this.#read(owner, name));
+    const readings = await mapLimit(names, this.#concurrency, (name) => this.#read(owner, name, stale));
     readings.forEach((r, i) => r.state === 'present' && out.push([names[i]!, r.current]));
     return out;
   }
@@ -555,6 +596,7 @@ export class VaultSecretStore implements SecretStore {
       fileMode: fields.fileMode,
       isDefault: fields.isDefault,
       valueVersion: cas + 1,
+      ...(fields.ownerClaim !== undefined ? { ownerClaim: fields.ownerClaim } : {}),
     };
     await this.#beforeDataWrite?.({ op: 'create', user: owner, name: fields.name, cas });
     const result = await this.#casWrite(owner, fields.name, cas, meta, fields.value);
@@ -994,7 +1036,11 @@ function validateCreate(input: VaultCreateSecretInput, prefix: string): NewField
     fileOwner: input.fileOwner ?? '',
     fileMode: input.fileMode,
     isDefault: input.isDefault ?? false,
+    ...(input.ownerClaim !== undefined ? { ownerClaim: input.ownerClaim } : {}),
   };
+  if (fields.ownerClaim !== undefined && !isOwnerClaim(fields.ownerClaim)) {
+    throw new SecretValidationError('owner_claim', `${prefix}owner_claim is not a Coffer owner claim`);
+  }
   throwIfViolated(checkName(fields.name), prefix);
   assertSecretValue(fields.value, prefix);
   throwIfViolated(checkEnvName(fields.envName), prefix);
@@ -1106,6 +1152,8 @@ function toMetadata(owner: string, name: string, current: Current): VaultSecretM
     updatedAt: isoTime(current.versionTime),
     valueVersion: m.valueVersion,
     isDefault: m.isDefault,
+    ...(current.unverified === true ? { metadataUnverified: true } : {}),
+    ...(m.ownerClaim !== undefined ? { ownerClaim: m.ownerClaim } : {}),
     ...(m.fileOwner !== '' ? { fileOwner: m.fileOwner } : {}),
     ...(m.fileMode !== undefined ? { fileMode: m.fileMode } : {}),
   };
