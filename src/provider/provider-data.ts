@@ -1,3 +1,4 @@
+import type { CoderBuildContext } from '../client/backends/coder/build-context';
 import type { DynamicSecrets } from '../client/dynamic-secrets';
 import type { SecretStore } from '../client/secret-store';
 
@@ -7,4 +8,6 @@ export interface CofferProviderData {
   readonly store: SecretStore;
   /** Leased credentials on the same backend connection (Vault/OpenBao); absent = none. */
   readonly dynamicSecrets?: DynamicSecrets;
+  /** The Coder workspace build the provider runs in (coder backend inside Coder's provisioner). */
+  readonly coderBuild?: CoderBuildContext;
 }

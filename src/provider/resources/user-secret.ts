@@ -21,6 +21,8 @@ import {
   type ValidateContext,
 } from '../framework';
 import { reportStoreError } from './store-errors';
+import { skippedInBuild } from './coder-build';
+import { adoptSharedSecret, destroySecret, onDestroyAttribute } from './secret-lifecycle';
 
 const rule = (check: (value: string) => RuleViolation | undefined) => (value: string) => check(value)?.message;
 
@@ -67,6 +69,7 @@ const attributes = {
     description: 'Any string; changing it writes the current `value_wo` to the backend (rotation).',
     optional: true,
   }),
+  on_destroy: onDestroyAttribute,
   created_at: attribute.string({ description: 'When the secret was created (RFC 3339).', computed: true }),
   updated_at: attribute.string({ description: 'When the secret last changed (RFC 3339).', computed: true, unknownOnUpdate: true }),
 };
@@ -155,6 +158,13 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       return { state: metadataState(meta, config), private: seen(meta) };
     } catch (error) {
       if (isSecretStoreError(error) && error.code === 'conflict' && error.field === 'name') {
+        try {
+          const shared = await adoptSharedSecret(config, plaintext, ctx);
+          if (shared !== undefined) return { state: metadataState(shared, config), private: seen(shared) };
+        } catch (adoptError) {
+          reportStoreError(ctx.diagnostics, 'Cannot adopt the existing secret', adoptError, (field) => (field === 'value' ? valueAttribute(config) : field));
+          return undefined;
+        }
         const adopted = await this.adoptIdentical(config, plaintext, ctx);
         if (adopted !== undefined) return adopted;
         ctx.diagnostics.addError(
@@ -203,6 +213,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       meta = await ctx.provider.store.get(state.user ?? 'me', state.name as string);
     } catch (error) {
       if (error instanceof SecretNotFoundError) return null;
+      if (skippedInBuild(ctx, error, `coffer_user_secret "${state.name}"`, 'Its state is kept as it was.')) return { state: {}, private: privateData };
       reportStoreError(ctx.diagnostics, 'Cannot read secret', error);
       return null;
     }
@@ -247,13 +258,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
   }
 
   async delete({ prior }: { prior: State }, ctx: ResourceContext<CofferProviderData>): Promise<void> {
-    const name = prior.name as string;
-    try {
-      await ctx.provider.store.delete(prior.user ?? 'me', name);
-    } catch (error) {
-      if (error instanceof SecretNotFoundError) return; // already gone: the goal is reached
-      reportStoreError(ctx.diagnostics, 'Cannot delete secret', error);
-    }
+    await destroySecret(prior, ctx);
   }
 
   async importState(id: string, ctx: ResourceContext<CofferProviderData>): Promise<Partial<State> | undefined> {

@@ -62,6 +62,20 @@ export interface CoderDoubleOptions {
   readonly disableFilePath?: boolean;
   /** What `GET /api/v2/buildinfo` reports. @default 'v2.36.1' or 'v2.33.6' */
   readonly buildVersion?: string;
+  /**
+   * A real Coder server (base URL) that authenticates every request: the double asks it
+   * `GET /api/v2/users/me` with the request's token and `GET /api/v2/users/{user}` for the user
+   * addressed, and answers with the real server's refusal (401, 400 for an unknown user) when
+   * there is one. Users then come from that server (`users` defaults to none). For servers that
+   * have user-secrets tables but not the REST routes (v2.30).
+   */
+  readonly authenticateWith?: string;
+  /**
+   * How a token addressing another user's secrets is refused: `403` (`Forbidden.`) or `rbac-500`
+   * (what a real server answers: 500 `Internal error fetching secret.` with `rbac: forbidden`).
+   * @default 'rbac-500' with authenticateWith, else '403'
+   */
+  readonly crossUserRefusal?: '403' | 'rbac-500';
 }
 
 export interface CoderDoubleUser {
@@ -165,6 +179,8 @@ export class CoderDouble {
   readonly #users: CoderDoubleUser[] = [];
   readonly #rows = new Map<string, Map<string, Row>>();
   readonly #requests: DoubleRequest[] = [];
+  /** Upstream mode: tokens the real server accepted → user id. */
+  readonly #upstreamTokens = new Map<string, string>();
   readonly #faults: (DoubleFault & { remaining: number })[] = [];
   #url = '';
   #lastStamp = 0;
@@ -174,7 +190,8 @@ export class CoderDouble {
     this.version = options.version ?? 'current';
     this.enabledField = options.enabledField ?? this.version === 'current';
     this.batchEndpoint = options.batchEndpoint ?? this.version === 'current';
-    for (const username of options.users ?? ['alice', 'bob']) this.addUser(username);
+    const defaultUsers = options.authenticateWith === undefined ? ['alice', 'bob'] : [];
+    for (const username of options.users ?? defaultUsers) this.addUser(username);
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         if (!res.headersSent) this.#send(req, res, 500, { message: 'Internal error.' });
@@ -365,6 +382,13 @@ export class CoderDouble {
       this.#send(req, res, fault.status ?? 503, fault.body ?? { message: 'Service unavailable (injected fault).' });
       return;
     }
+    if (this.#options.authenticateWith !== undefined && url.pathname.startsWith('/api/v2/users/')) {
+      const refusal = await this.#syncWithUpstream(this.#options.authenticateWith, req, url);
+      if (refusal !== undefined) {
+        this.#send(req, res, refusal[0], refusal[1]);
+        return;
+      }
+    }
     let status: number;
     let body: unknown;
     try {
@@ -408,7 +432,11 @@ export class CoderDouble {
       ];
     }
     if (rest[2] !== 'secrets' || rest.length > 4) throw failure(404, 'Route not found.');
-    if (target.id !== caller.id) throw failure(403, 'Forbidden.');
+    if (target.id !== caller.id) {
+      const style = this.#options.crossUserRefusal ?? (this.#options.authenticateWith === undefined ? '403' : 'rbac-500');
+      if (style === '403') throw failure(403, 'Forbidden.');
+      throw failure(500, 'Internal error fetching secret.', { detail: 'unauthorized: rbac: forbidden' });
+    }
     const rows = this.#rows.get(target.id) as Map<string, Row>;
     if (rest.length === 3) {
       if (method === 'GET') return [200, [...rows.values()].sort(byName).map((r) => this.#wire(r))];
@@ -442,18 +470,79 @@ export class CoderDouble {
     return this.#options.buildVersion ?? (this.version === 'current' ? 'v2.36.1+0123abc' : 'v2.33.6+0123abc');
   }
 
-  #authenticate(req: http.IncomingMessage, url: URL): CoderDoubleUser {
+  #tokenOf(req: http.IncomingMessage, url: URL): string {
     const header = req.headers[SESSION_HEADER];
     const cookie = (req.headers.cookie ?? '')
       .split(';')
       .map((c) => c.trim())
       .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
       ?.slice(SESSION_COOKIE.length + 1);
-    const token = (Array.isArray(header) ? header[0] : header) || cookie || url.searchParams.get(SESSION_COOKIE) || '';
+    return (Array.isArray(header) ? header[0] : header) || cookie || url.searchParams.get(SESSION_COOKIE) || '';
+  }
+
+  /**
+   * Upstream mode: the real server decides who the token is and whether the addressed user exists.
+   * Returns the real server's refusal to pass on, or undefined to route the request locally.
+   */
+  async #syncWithUpstream(upstream: string, req: http.IncomingMessage, url: URL): Promise<[number, unknown] | undefined> {
+    const token = this.#tokenOf(req, url);
+    if (token === '') return undefined; // the local route answers 401 like Coder does
+    const ask = async (userParam: string): Promise<[number, unknown]> => {
+      const response = await fetch(`${upstream.replace(/\/+$/, '')}/api/v2/users/${encodeURIComponent(userParam)}`, {
+        headers: { 'Coder-Session-Token': token, Accept: 'application/json' },
+        redirect: 'manual',
+      });
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = { message: 'Upstream answered without JSON.' };
+      }
+      return [response.status, body];
+    };
+    const [meStatus, me] = await ask('me');
+    if (meStatus !== 200) {
+      this.#upstreamTokens.delete(token);
+      return [meStatus, me];
+    }
+    this.#remember(me, token);
+    const param = url.pathname.split('/')[4];
+    if (param === undefined) return undefined;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(param);
+    } catch {
+      return undefined;
+    }
+    if (decoded === 'me' || this.#users.some((u) => u.id === decoded || u.username.toLowerCase() === decoded.toLowerCase())) {
+      return undefined;
+    }
+    const [status, user] = await ask(decoded);
+    if (status !== 200) return [status, user];
+    this.#remember(user, undefined);
+    return undefined;
+  }
+
+  /** Registers a user the real server vouched for, and (when given) a token it accepted for them. */
+  #remember(wire: unknown, token: string | undefined): void {
+    const { id, username } = (wire ?? {}) as { id?: unknown; username?: unknown };
+    if (typeof id !== 'string' || typeof username !== 'string') return;
+    if (!this.#users.some((u) => u.id === id)) {
+      // A user has several real tokens (login, the build's owner token): they live in #upstreamTokens.
+      this.#users.push({ id, username, token: '' });
+      this.#rows.set(id, new Map());
+    }
+    if (token !== undefined) this.#upstreamTokens.set(token, id);
+  }
+
+  #authenticate(req: http.IncomingMessage, url: URL): CoderDoubleUser {
+    const token = this.#tokenOf(req, url);
     if (token === '') {
       throw failure(401, SIGNED_OUT, { detail: `Cookie "${SESSION_COOKIE}" or query parameter must be provided.` });
     }
-    const user = this.#users.find((u) => u.token === token);
+    const upstreamId = this.#upstreamTokens.get(token);
+    const user = this.#users.find((u) => (u.token !== '' && u.token === token) || (upstreamId !== undefined && u.id === upstreamId));
     if (user === undefined) throw failure(401, SIGNED_OUT, { detail: 'API key is invalid.' });
     return user;
   }
