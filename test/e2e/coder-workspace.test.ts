@@ -64,7 +64,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     // The platform team's store, which the template reads ephemerally (here: an embedded store).
     platformHome = path.join(work, 'platform-store');
     const platform = new LocalSecretStore({ home: platformHome, env: {} });
-    await platform.create('platform-team', { name: 'npm-token', value: new SecretText(NPM_VALUE) });
+    await platform.create('platform-team', { name: 'npm-token', value: new SecretText(NPM_VALUE), enabled: false });
     await platform.close();
 
     const mirror = process.env.COFFER_E2E_MIRROR as string;
@@ -107,6 +107,14 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
 
   const cli = async (user: CoderUser, args: string[]) => coder.cli(user, args, { cwd: work });
 
+  /** Runs SQL on Coder's own database (psql -tA output). */
+  function coderDb(sql: string): string {
+    return execFileSync(pg.psql, ['-X', '-tA', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', 'coder', '-c', sql], {
+      env: { PATH: process.env.PATH, PGPASSWORD: pg.password },
+      encoding: 'utf8',
+    }).trim();
+  }
+
   async function builds(owner: string, workspace: string): Promise<Build[]> {
     const ws = await coder.api.get<{ id: string }>(`/api/v2/users/${owner}/workspace/${workspace}?include_deleted=true`);
     return coder.api.get<Build[]>(`/api/v2/workspaces/${ws.id}/builds`);
@@ -134,6 +142,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     const logs = await coder.api.get<{ output: string }[]>(`/api/v2/templateversions/${template.active_version_id}/logs`);
     const text = logs.map((l) => l.output).join('\n');
     expect(text).not.toContain('needs a session token');
+    expect(text).toContain('coffer_secret_check skipped in this template import or workspace preview');
     // failure 5: no template variables at all
     expect(await coder.api.get<unknown[]>(`/api/v2/templateversions/${template.active_version_id}/variables`)).toEqual([]);
     // Nothing was asked of the secrets API: no token, nothing to ask with.
@@ -150,6 +159,9 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
       ['ssh-signing-key', ''],
     ]);
     expect(double.valueOf(coder.admin.id, 'npm-token')).toBe(NPM_VALUE);
+    // `coder create` ran the preview (a dry-run job, which has no token) before the start build.
+    const dryRuns = coderDb("SELECT count(*) FROM provisioner_jobs WHERE type = 'template_version_dry_run' AND job_status = 'succeeded'");
+    expect(Number(dryRuns)).toBeGreaterThanOrEqual(1);
   }, 600_000);
 
   test("admin: a second workspace adopts the same per-user secret (no 409)", async () => {
@@ -169,6 +181,9 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
       ['stop', 'succeeded'],
       ['start', 'succeeded'],
     ]);
+    expect(await buildLogs(history[1]?.id as string)).toContain('coffer_secret_check skipped in this workspace stop build');
+    // terraform's destroy plan reads the check too (Coder shows no warnings there): no error either.
+    expect(await buildLogs(history[0]?.id as string)).toContain('data.coffer_secret_check.required: Refresh complete');
     expect(double.secretsOf(coder.admin.id).map((s) => s.name)).toEqual(['npm-token', 'ssh-signing-key']);
     const restarted = await cli(coder.admin, ['restart', 'ws-a2', '--yes']);
     expect({ code: restarted.code, tail: (restarted.stdout + restarted.stderr).slice(-2000) }).toMatchObject({ code: 0 });

@@ -105,8 +105,8 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
         CODER_EXTERNAL_AUTH_ACCESS_TOKEN_github: CANARY.github,
       };
       const platform = new LocalSecretStore({ home: env.COFFER_HOME, env: {} });
-      await platform.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm) });
-      await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi) });
+      await platform.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm), enabled: false });
+      await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi), enabled: false });
       await platform.close();
       await ok(process.execPath, [path.join(root, 'examples/coder-template/synth.mjs'), '--out', out], { cwd: root });
       fs.copyFileSync(path.join(out, 'stacks/workspace/cdk.tf.json'), path.join(work, 'cdk.tf.json'));
