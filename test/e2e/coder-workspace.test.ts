@@ -22,6 +22,7 @@ import { findCoder, startCoderServer, type CoderServer, type CoderUser } from '.
 const root = path.resolve(__dirname, '../..');
 const NPM_VALUE = 'npm_e2e_value_7Qx2PLATFORM';
 const SSH_VALUE = 'ssh_e2e_value_9Kd4USERBROUGHT';
+const PYPI_VALUE = 'pypi_e2e_value_3Ms8PLATFORM';
 const TEMPLATE = 'coffer-ws';
 
 function terraformOnPath(): string | undefined {
@@ -65,6 +66,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     platformHome = path.join(work, 'platform-store');
     const platform = new LocalSecretStore({ home: platformHome, env: {} });
     await platform.create('platform-team', { name: 'npm-token', value: new SecretText(NPM_VALUE), enabled: false });
+    await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(PYPI_VALUE), enabled: false }); // CDK form
     await platform.close();
 
     const mirror = process.env.COFFER_E2E_MIRROR as string;
@@ -73,8 +75,8 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     fs.writeFileSync(
       cliConfig,
       `provider_installation {\n` +
-        `  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/cofferhq/*"]\n  }\n` +
-        `  filesystem_mirror {\n    path    = "${tools}"\n    include = ["registry.terraform.io/coder/*"]\n  }\n}\n`,
+        `  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/cofferhq/*", "registry.opentofu.org/cofferhq/*"]\n  }\n` +
+        `  filesystem_mirror {\n    path    = "${tools}"\n    include = ["registry.terraform.io/coder/*", "registry.opentofu.org/coder/*"]\n  }\n}\n`,
     );
     pg = await startPostgres();
     coder = await startCoderServer({
@@ -82,7 +84,16 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
       pg,
       cliConfig,
       // Reaches terraform (only CODER_* is stripped): the platform alias's backend.
-      env: { COFFER_BACKEND: 'local', COFFER_HOME: platformHome },
+      env: {
+        COFFER_BACKEND: 'local',
+        COFFER_HOME: platformHome,
+        // The CDK form uses `data.coder_external_auth.github` (pattern a): declare the provider
+        // (never contacted: only the import runs for that template).
+        CODER_EXTERNAL_AUTH_0_ID: 'github',
+        CODER_EXTERNAL_AUTH_0_TYPE: 'github',
+        CODER_EXTERNAL_AUTH_0_CLIENT_ID: 'coffer-e2e',
+        CODER_EXTERNAL_AUTH_0_CLIENT_SECRET: 'coffer-e2e-not-a-secret',
+      },
     });
     double = await CoderDouble.start({ authenticateWith: coder.url });
     member = await coder.addMember('mia');
@@ -106,6 +117,12 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
   }, 120_000);
 
   const cli = async (user: CoderUser, args: string[]) => coder.cli(user, args, { cwd: work });
+
+  /** Runs the CLI and fails with its output (the build log it streams) when it exits non-zero. */
+  async function succeeds(user: CoderUser, args: string[]): Promise<void> {
+    const result = await cli(user, args);
+    if (result.code !== 0) throw new Error(`coder ${args.join(' ')} exited ${result.code}:\n${(result.stdout + result.stderr).slice(-4000)}`);
+  }
 
   /** Runs SQL on Coder's own database (psql -tA output). */
   function coderDb(sql: string): string {
@@ -136,8 +153,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
   }
 
   test('template push: the import runs without a token and a placeholder owner, and passes with warnings', async () => {
-    const pushed = await cli(coder.admin, ['templates', 'push', TEMPLATE, '--directory', path.join(work, 'template'), '--yes']);
-    expect({ code: pushed.code, out: pushed.stdout + pushed.stderr }).toEqual({ code: 0, out: expect.any(String) });
+    await succeeds(coder.admin, ['templates', 'push', TEMPLATE, '--directory', path.join(work, 'template'), '--yes']);
     const template = await coder.api.get<{ active_version_id: string }>(`/api/v2/organizations/${coder.organizationId}/templates/${TEMPLATE}`);
     const logs = await coder.api.get<{ output: string }[]>(`/api/v2/templateversions/${template.active_version_id}/logs`);
     const text = logs.map((l) => l.output).join('\n');
@@ -149,10 +165,25 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(double.requests).toEqual([]);
   }, 600_000);
 
+  test('the CDK form of the example, synthesized, imports too (push without a token)', async () => {
+    const out = path.join(work, 'cdktf.out');
+    const synth = spawnSync(process.execPath, [path.join(root, 'examples/coder-template/synth.mjs'), '--out', out], { cwd: root, encoding: 'utf8' });
+    expect(synth.status).toBe(0);
+    const stack = path.join(out, 'stacks/workspace');
+    const doc = JSON.parse(fs.readFileSync(path.join(stack, 'cdk.tf.json'), 'utf8')) as { provider: { coffer: Record<string, unknown>[] } };
+    (doc.provider.coffer[0] as Record<string, unknown>).coder_url = double.url; // v2.30 has no user-secrets routes
+    fs.writeFileSync(path.join(stack, 'cdk.tf.json'), JSON.stringify(doc, null, 2));
+    await succeeds(coder.admin, ['templates', 'push', `${TEMPLATE}-cdk`, '--directory', stack, '--yes']);
+    const template = await coder.api.get<{ active_version_id: string }>(`/api/v2/organizations/${coder.organizationId}/templates/${TEMPLATE}-cdk`);
+    const logs = await coder.api.get<{ output: string }[]>(`/api/v2/templateversions/${template.active_version_id}/logs`);
+    expect(logs.map((l) => l.output).join('\n')).toContain('coffer_secret_check skipped in this template import or workspace preview');
+    expect(await coder.api.get<unknown[]>(`/api/v2/templateversions/${template.active_version_id}/variables`)).toEqual([]);
+    expect(double.requests).toEqual([]);
+  }, 600_000);
+
   test('admin: preview + start write the npm token into their Coder secrets from the platform store', async () => {
     await userCreatesSecret(coder.admin, 'ssh-signing-key', SSH_VALUE);
-    const created = await cli(coder.admin, ['create', 'ws-a1', '--template', TEMPLATE, '--yes']);
-    expect({ code: created.code, tail: (created.stdout + created.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(coder.admin, ['create', 'ws-a1', '--template', TEMPLATE, '--yes']);
     const secrets = double.secretsOf(coder.admin.id);
     expect(secrets.map((s) => [s.name, s.env_name])).toEqual([
       ['npm-token', 'NPM_TOKEN'],
@@ -165,16 +196,13 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
   }, 600_000);
 
   test("admin: a second workspace adopts the same per-user secret (no 409)", async () => {
-    const second = await cli(coder.admin, ['create', 'ws-a2', '--template', TEMPLATE, '--yes']);
-    expect({ code: second.code, tail: (second.stdout + second.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(coder.admin, ['create', 'ws-a2', '--template', TEMPLATE, '--yes']);
     expect(double.secretsOf(coder.admin.id).map((s) => s.name)).toEqual(['npm-token', 'ssh-signing-key']);
   }, 600_000);
 
   test('admin: stopping and deleting one workspace keeps the secret the other uses', async () => {
-    const stopped = await cli(coder.admin, ['stop', 'ws-a1', '--yes']);
-    expect({ code: stopped.code, tail: (stopped.stdout + stopped.stderr).slice(-2000) }).toMatchObject({ code: 0 });
-    const deleted = await cli(coder.admin, ['delete', 'ws-a1', '--yes']);
-    expect({ code: deleted.code, tail: (deleted.stdout + deleted.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(coder.admin, ['stop', 'ws-a1', '--yes']);
+    await succeeds(coder.admin, ['delete', 'ws-a1', '--yes']);
     const history = await builds('admin', 'ws-a1');
     expect(history.map((b) => [b.transition, b.job.status])).toEqual([
       ['delete', 'succeeded'],
@@ -185,8 +213,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     // terraform's destroy plan reads the check too (Coder shows no warnings there): no error either.
     expect(await buildLogs(history[0]?.id as string)).toContain('data.coffer_secret_check.required: Refresh complete');
     expect(double.secretsOf(coder.admin.id).map((s) => s.name)).toEqual(['npm-token', 'ssh-signing-key']);
-    const restarted = await cli(coder.admin, ['restart', 'ws-a2', '--yes']);
-    expect({ code: restarted.code, tail: (restarted.stdout + restarted.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(coder.admin, ['restart', 'ws-a2', '--yes']);
   }, 900_000);
 
   test('member: the start build fails with the missing secret in Coder terms, then starts once it exists', async () => {
@@ -199,8 +226,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(logs).not.toContain('coffer secret create');
 
     await userCreatesSecret(member, 'ssh-signing-key', SSH_VALUE);
-    const started = await cli(member, ['start', 'ws-m1']);
-    expect({ code: started.code, tail: (started.stdout + started.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(member, ['start', 'ws-m1']);
     expect(double.valueOf(member.id, 'npm-token')).toBe(NPM_VALUE);
   }, 900_000);
 
@@ -209,10 +235,8 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(refused.status).toBe(500);
     expect(await refused.text()).toContain('rbac: forbidden');
 
-    const stopped = await cli(coder.admin, ['stop', `${member.username}/ws-m1`, '--yes']);
-    expect({ code: stopped.code, tail: (stopped.stdout + stopped.stderr).slice(-2000) }).toMatchObject({ code: 0 });
-    const deleted = await cli(coder.admin, ['delete', `${member.username}/ws-m1`, '--yes']);
-    expect({ code: deleted.code, tail: (deleted.stdout + deleted.stderr).slice(-2000) }).toMatchObject({ code: 0 });
+    await succeeds(coder.admin, ['stop', `${member.username}/ws-m1`, '--yes']);
+    await succeeds(coder.admin, ['delete', `${member.username}/ws-m1`, '--yes']);
     expect(double.secretsOf(member.id).map((s) => s.name)).toEqual(['npm-token', 'ssh-signing-key']);
   }, 900_000);
 
@@ -226,6 +250,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
         const logs = await buildLogs(build.id);
         expect(logs).not.toContain(NPM_VALUE);
         expect(logs).not.toContain(SSH_VALUE);
+        expect(logs).not.toContain(PYPI_VALUE);
         expect(JSON.stringify(build)).not.toContain(NPM_VALUE);
       }
     }
@@ -238,6 +263,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(dump).toContain(TEMPLATE); // the dump is real
     expect(dump).not.toContain(NPM_VALUE);
     expect(dump).not.toContain(SSH_VALUE);
+    expect(dump).not.toContain(PYPI_VALUE);
     expect(coder.log()).not.toContain(NPM_VALUE);
   }, 300_000);
 });
