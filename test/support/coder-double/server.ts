@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSecretsFile, ParseError, type ImportFormat, type ParsedEntry } from './parsers';
+import { UpstreamAuthenticator } from './upstream';
 import {
   ENABLED_NEEDS_TARGET,
   envNameProblem,
@@ -179,8 +180,7 @@ export class CoderDouble {
   readonly #users: CoderDoubleUser[] = [];
   readonly #rows = new Map<string, Map<string, Row>>();
   readonly #requests: DoubleRequest[] = [];
-  /** Upstream mode: tokens the real server accepted → user id. */
-  readonly #upstreamTokens = new Map<string, string>();
+  readonly #upstream: UpstreamAuthenticator | undefined;
   readonly #faults: (DoubleFault & { remaining: number })[] = [];
   #url = '';
   #lastStamp = 0;
@@ -192,6 +192,18 @@ export class CoderDouble {
     this.batchEndpoint = options.batchEndpoint ?? this.version === 'current';
     const defaultUsers = options.authenticateWith === undefined ? ['alice', 'bob'] : [];
     for (const username of options.users ?? defaultUsers) this.addUser(username);
+    this.#upstream =
+      options.authenticateWith === undefined
+        ? undefined
+        : new UpstreamAuthenticator(
+            options.authenticateWith,
+            (param) => this.#users.some((u) => u.id === param || u.username.toLowerCase() === param.toLowerCase()),
+            (user) => {
+              if (this.#users.some((u) => u.id === user.id)) return;
+              this.#users.push({ ...user, token: '' }); // its real tokens live in the authenticator
+              this.#rows.set(user.id, new Map());
+            },
+          );
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         if (!res.headersSent) this.#send(req, res, 500, { message: 'Internal error.' });
@@ -382,8 +394,8 @@ export class CoderDouble {
       this.#send(req, res, fault.status ?? 503, fault.body ?? { message: 'Service unavailable (injected fault).' });
       return;
     }
-    if (this.#options.authenticateWith !== undefined && url.pathname.startsWith('/api/v2/users/')) {
-      const refusal = await this.#syncWithUpstream(this.#options.authenticateWith, req, url);
+    if (this.#upstream !== undefined && url.pathname.startsWith('/api/v2/users/')) {
+      const refusal = await this.#upstream.check(this.#tokenOf(req, url), url.pathname);
       if (refusal !== undefined) {
         this.#send(req, res, refusal[0], refusal[1]);
         return;
@@ -480,68 +492,12 @@ export class CoderDouble {
     return (Array.isArray(header) ? header[0] : header) || cookie || url.searchParams.get(SESSION_COOKIE) || '';
   }
 
-  /**
-   * Upstream mode: the real server decides who the token is and whether the addressed user exists.
-   * Returns the real server's refusal to pass on, or undefined to route the request locally.
-   */
-  async #syncWithUpstream(upstream: string, req: http.IncomingMessage, url: URL): Promise<[number, unknown] | undefined> {
-    const token = this.#tokenOf(req, url);
-    if (token === '') return undefined; // the local route answers 401 like Coder does
-    const ask = async (userParam: string): Promise<[number, unknown]> => {
-      const response = await fetch(`${upstream.replace(/\/+$/, '')}/api/v2/users/${encodeURIComponent(userParam)}`, {
-        headers: { 'Coder-Session-Token': token, Accept: 'application/json' },
-        redirect: 'manual',
-      });
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text) as unknown;
-      } catch {
-        body = { message: 'Upstream answered without JSON.' };
-      }
-      return [response.status, body];
-    };
-    const [meStatus, me] = await ask('me');
-    if (meStatus !== 200) {
-      this.#upstreamTokens.delete(token);
-      return [meStatus, me];
-    }
-    this.#remember(me, token);
-    const param = url.pathname.split('/')[4];
-    if (param === undefined) return undefined;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(param);
-    } catch {
-      return undefined;
-    }
-    if (decoded === 'me' || this.#users.some((u) => u.id === decoded || u.username.toLowerCase() === decoded.toLowerCase())) {
-      return undefined;
-    }
-    const [status, user] = await ask(decoded);
-    if (status !== 200) return [status, user];
-    this.#remember(user, undefined);
-    return undefined;
-  }
-
-  /** Registers a user the real server vouched for, and (when given) a token it accepted for them. */
-  #remember(wire: unknown, token: string | undefined): void {
-    const { id, username } = (wire ?? {}) as { id?: unknown; username?: unknown };
-    if (typeof id !== 'string' || typeof username !== 'string') return;
-    if (!this.#users.some((u) => u.id === id)) {
-      // A user has several real tokens (login, the build's owner token): they live in #upstreamTokens.
-      this.#users.push({ id, username, token: '' });
-      this.#rows.set(id, new Map());
-    }
-    if (token !== undefined) this.#upstreamTokens.set(token, id);
-  }
-
   #authenticate(req: http.IncomingMessage, url: URL): CoderDoubleUser {
     const token = this.#tokenOf(req, url);
     if (token === '') {
       throw failure(401, SIGNED_OUT, { detail: `Cookie "${SESSION_COOKIE}" or query parameter must be provided.` });
     }
-    const upstreamId = this.#upstreamTokens.get(token);
+    const upstreamId = this.#upstream?.userIdOf(token);
     const user = this.#users.find((u) => (u.token !== '' && u.token === token) || (upstreamId !== undefined && u.id === upstreamId));
     if (user === undefined) throw failure(401, SIGNED_OUT, { detail: 'API key is invalid.' });
     return user;
