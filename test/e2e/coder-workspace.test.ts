@@ -265,5 +265,11 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(dump).not.toContain(SSH_VALUE);
     expect(dump).not.toContain(PYPI_VALUE);
     expect(coder.log()).not.toContain(NPM_VALUE);
+    // failure 6: no audit file in the provisioner's home for the owners' secrets (their audit lines
+    // go to the provider log); the only file is the platform store's own, for its reads.
+    expect(fs.existsSync(path.join(coder.home, '.local/share/coffer'))).toBe(false);
+    const platformAudit = fs.readFileSync(path.join(platformHome, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { backend: string; action: string });
+    expect(platformAudit.length).toBeGreaterThan(0);
+    expect(new Set(platformAudit.map((l) => `${l.backend} ${l.action}`))).toEqual(new Set(['local read_value']));
   }, 300_000);
 });

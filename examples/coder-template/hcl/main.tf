@@ -37,6 +37,9 @@ provider "coffer" {
 }
 
 data "coffer_secret_check" "required" {
+  # The owner (the default, "me", means the same: the token is the owner's). At template import
+  # and in the preview this is the coder provider's placeholder "default"; Coffer recognises it.
+  user         = data.coder_workspace_owner.me.name
   names        = ["ssh-signing-key"]
   help_message = "Add it under Account → Secrets (or: coder secret create ssh-signing-key), then start the workspace again."
 }

@@ -55,6 +55,8 @@ export class CoderApi {
 
 export interface CoderServer {
   readonly url: string;
+  /** HOME of the server and its provisioner. */
+  readonly home: string;
   readonly api: CoderApi;
   readonly organizationId: string;
   readonly admin: CoderUser;
@@ -133,6 +135,7 @@ export async function startCoderServer(options: {
     const configDirs = new Map<string, string>();
     return {
       url,
+      home: path.join(root, 'home'),
       api: api.as(admin.token),
       organizationId: first.organization_id,
       admin,
