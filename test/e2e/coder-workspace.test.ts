@@ -13,9 +13,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalSecretStore } from '../../src/client/backends/local';
+import { VaultSecretStore } from '../../src/client/backends/vault';
 import { SecretText } from '../../src/client/secret-text';
 import { CoderDouble } from '../support/coder-double';
+import { findBao, startOpenBao, type OpenBaoServer } from '../support/openbao';
 import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres';
 import { findCoder, startCoderServer, type CoderServer, type CoderUser } from './support/coder-server';
 
@@ -35,6 +36,7 @@ function skipReason(): string | undefined {
   if ('missing' in coder) return coder.missing;
   if (terraformOnPath() === undefined) return "no terraform on PATH: Coder's built-in provisioner needs it (offline)";
   if (findPostgres() === undefined) return 'no PostgreSQL: run scripts/setup-tools.sh';
+  if (findBao() === undefined) return 'no OpenBao (bao): run scripts/setup-tools.sh';
   return undefined;
 }
 
@@ -54,6 +56,7 @@ interface Build {
 
 describeWithCoder('a Coder template using Coffer, built by a real Coder server', () => {
   let pg: PostgresServer;
+  let bao: OpenBaoServer;
   let coder: CoderServer;
   let double: CoderDouble;
   let member: CoderUser;
@@ -62,9 +65,12 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-e2e-coder-'));
-    // The platform team's store, which the template reads ephemerally (here: an embedded store).
-    platformHome = path.join(work, 'platform-store');
-    const platform = new LocalSecretStore({ home: platformHome, env: {} });
+    // The platform team's store, which the template reads ephemerally: OpenBao, its credential
+    // in the provisioner's environment (never in the template).
+    platformHome = path.join(work, 'platform-home');
+    bao = await startOpenBao();
+    const platformEnv = { COFFER_BACKEND: 'vault', BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_HOME: platformHome };
+    const platform = new VaultSecretStore({ env: { ...platformEnv } });
     await platform.create('platform-team', { name: 'npm-token', value: new SecretText(NPM_VALUE), enabled: false });
     await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(PYPI_VALUE), enabled: false }); // CDK form
     await platform.close();
@@ -85,8 +91,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
       cliConfig,
       // Reaches terraform (only CODER_* is stripped): the platform alias's backend.
       env: {
-        COFFER_BACKEND: 'local',
-        COFFER_HOME: platformHome,
+        ...platformEnv,
         // The CDK form uses `data.coder_external_auth.github` (pattern a): declare the provider
         // (never contacted: only the import runs for that template).
         CODER_EXTERNAL_AUTH_0_ID: 'github',
@@ -113,6 +118,7 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     await double?.close();
     await coder?.stop();
     await pg?.stop();
+    await bao?.stop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }, 120_000);
 
@@ -266,10 +272,10 @@ describeWithCoder('a Coder template using Coffer, built by a real Coder server',
     expect(dump).not.toContain(PYPI_VALUE);
     expect(coder.log()).not.toContain(NPM_VALUE);
     // failure 6: no audit file in the provisioner's home for the owners' secrets (their audit lines
-    // go to the provider log); the only file is the platform store's own, for its reads.
+    // go to the provider log); the only file is the platform alias's, for its reads (COFFER_HOME).
     expect(fs.existsSync(path.join(coder.home, '.local/share/coffer'))).toBe(false);
     const platformAudit = fs.readFileSync(path.join(platformHome, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { backend: string; action: string });
     expect(platformAudit.length).toBeGreaterThan(0);
-    expect(new Set(platformAudit.map((l) => `${l.backend} ${l.action}`))).toEqual(new Set(['local read_value']));
+    expect(new Set(platformAudit.map((l) => `${l.backend} ${l.action}`))).toEqual(new Set(['vault read_value']));
   }, 300_000);
 });
