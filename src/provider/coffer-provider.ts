@@ -1,7 +1,9 @@
 /**
  * The Coffer provider: configuration (which backend, where), and the resources it serves.
  * Every setting is an attribute with an environment-variable fallback; credentials (tokens,
- * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them.
+ * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them — with
+ * one exception: `coder_token`, which a Coder template feeds from the owner's session token that
+ * Coder hands the build (docs/coder.md).
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
 import { CoalescingSecretStore } from '../client/coalescing-store';

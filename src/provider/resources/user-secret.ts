@@ -3,6 +3,8 @@
  * The value is written from `value_wo` (write-only, never stored by the engine) or, for
  * engines older than 1.11, from the sensitive `value` (kept in state: the documented trade-off).
  * Refresh reads metadata only; a value changed out of band is detected by its version.
+ * Destroy and "already exists" follow `on_destroy` (secret-lifecycle.ts): a per-user secret that
+ * several Coder workspaces declare is retained and adopted rather than deleted or refused.
  */
 import { SecretNotFoundError, isSecretStoreError } from '../../client/errors';
 import { checkEnabledHasTarget, checkEnvName, checkFilePath, checkName, checkUser, checkValue, type RuleViolation } from '../../client/rules';
