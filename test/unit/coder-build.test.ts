@@ -237,6 +237,22 @@ describe('a per-user secret declared by every workspace (failure 4)', () => {
     expect(double.secretsOf('alice').map((s) => s.name)).toEqual(['npm-token']);
   });
 
+  test('on_destroy accepts retain or delete only', () => {
+    const validators = new UserSecretResource().schema.attributes.on_destroy.validators ?? [];
+    const check = (value: string) => validators.map((v) => v(value)).find((m) => m !== undefined);
+    expect(check('retain')).toBeUndefined();
+    expect(check('delete')).toBeUndefined();
+    expect(check('keep')).toBe('on_destroy must be one of: retain, delete (got "keep")');
+  });
+
+  test('outside Coder, on_destroy = "retain" leaves the secret on destroy', async () => {
+    const { data } = await configure({ CODER_URL: double.url, CODER_SESSION_TOKEN: double.user.token, COFFER_HOME: home });
+    const resource = new UserSecretResource();
+    await resource.create({ config: secretConfig({ on_destroy: 'retain' }) }, contextFor(data as CofferProviderData));
+    await resource.delete({ prior: secretConfig({ on_destroy: 'retain' }) }, contextFor(data as CofferProviderData));
+    expect(double.secretsOf('alice').map((s) => s.name)).toEqual(['npm-token']);
+  });
+
   test("a secret with other metadata (the user's own) is left alone: already exists", async () => {
     double.seed('alice', [{ name: 'npm-token', value: 'the-users-own', envName: 'MY_NPM' }]);
     const { data } = await configure(buildEnv(double, { ownerToken: double.user.token }));
