@@ -5,6 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+# Opt-in (about 10 minutes the first time): a real Coder server for test/e2e/coder-workspace.test.ts,
+# which is skipped with a message without it.
+if [ "${COFFER_WITH_CODER:-}" = 1 ]; then bash scripts/setup-coder.sh >/dev/null; fi
 export CHECKPOINT_DISABLE=1
 
 echo "[test] typecheck" >&2

@@ -1,21 +1,27 @@
 /**
- * A Coder workspace template written with the Coffer constructs, using every one of them:
+ * A Coder workspace template written with the Coffer constructs, following the model of
+ * docs/coder.md (no secret ever enters as a template variable):
  *
- * - `SecretValue.variable` — secrets enter as sensitive (and, where possible, ephemeral)
- *   variables, supplied at run time as TF_VAR_… environment variables;
- * - `UserSecret` — template-managed user secrets (npm, PyPI), written write-only;
- * - `SecretCheck` — secrets every user must bring themselves (an SSH signing key);
+ * - the default `coffer` provider is the owner's Coder user secrets, on the owner's own token
+ *   (`data.coder_workspace_owner.me.session_token`, passed by Coder on start builds);
+ * - a `platform` provider alias reads the platform team's store (Vault/OpenBao, configured on the
+ *   provisioner) — `SecretValue.fromCofferSecret` reads npm/PyPI tokens from it ephemerally;
+ * - `UserSecret` — template-managed user secrets (npm, PyPI), written write-only on start builds
+ *   (`count = start_count`) and retained on stop/delete (the owner's other workspaces use them);
+ * - `SecretCheck` — secrets every user must bring themselves (an SSH signing key), checked on
+ *   start builds (a no-op with a warning at import, in the preview, on stop and delete);
  * - `DynamicSecret` (a) — Coder's external-auth GitHub token into the agent's env;
- * - `DynamicSecret` (c) — a wrapped, single-use SecretID; the workspace fetches its own
- *   database credential at start with `coffer run`;
  * - `DynamicSecret` (b) — a per-workspace database lease via `coffer_dynamic_secret`, only when
- *   the project declares the `dynamic-secret` provider feature (the provider ships it later);
+ *   the project declares the `dynamic-secret` provider feature;
  * - `SensitiveMetadata` — dashboard metadata, sensitive where it derives from a secret;
  * - the secret guard, on for the whole app.
  *
+ * Pattern (c) (a wrapped SecretID from the pipeline) is not used here: in a Coder template its only
+ * way in is a template variable, which Coder stores in its database (docs/coder.md).
+ *
  * Synthesize: `node examples/coder-template/synth.mjs --out cdktf.out` (see README.md).
  */
-import { App, LocalBackend, TerraformStack } from 'cdktn';
+import { App, LocalBackend, TerraformStack, Token } from 'cdktn';
 import type { Construct } from 'constructs';
 import {
   coder,
@@ -25,6 +31,7 @@ import {
   DynamicSecretPattern,
   enableSecretGuard,
   providerFeatureEnabled,
+  PROVIDER_FEATURES_CONTEXT,
   SecretCheck,
   SecretValue,
   SensitiveMetadata,
@@ -37,36 +44,40 @@ export class WorkspaceTemplate extends TerraformStack {
     // State next to the configuration wherever it is applied (cdktn's default is an absolute path).
     new LocalBackend(this, { path: 'terraform.tfstate' });
     new coder.provider.CoderProvider(this, 'coder', {});
-    // Embedded store by default; COFFER_BACKEND / COFFER_HOME configure it from the environment.
-    new coffer.provider.CofferProvider(this, 'coffer', {});
 
     const workspace = new coder.dataCoderWorkspace.DataCoderWorkspace(this, 'me', {});
     const owner = new coder.dataCoderWorkspaceOwner.DataCoderWorkspaceOwner(this, 'owner', {});
+    // The owner's Coder user secrets, with the owner's token; the URL is Coder's access URL.
+    new coffer.provider.CofferProvider(this, 'coffer', { backend: 'coder', coderToken: owner.sessionToken });
+    // The platform team's store: backend and credential from the provisioner's environment
+    // (COFFER_BACKEND=vault, VAULT_ADDR, COFFER_VAULT_ROLE_ID/COFFER_VAULT_SECRET_ID, ...).
+    const platform = new coffer.provider.CofferProvider(this, 'platform', { alias: 'platform' });
+
     const agent = new coder.agent.Agent(this, 'main', {
       arch: 'amd64',
       os: 'linux',
       env: { GIT_AUTHOR_NAME: owner.fullName, GIT_AUTHOR_EMAIL: owner.email },
-      startupScript: '#!/bin/sh\ncoffer materialize || true\n',
     });
 
-    // Template-managed secrets: the values come from the pipeline's environment
-    // (TF_VAR_npm_token, TF_VAR_pypi_token) and are written write-only.
-    new UserSecret(this, 'npm', {
+    // Template-managed secrets: read from the platform store for the run (ephemeral), written
+    // write-only into the owner's secrets on start builds, retained on stop and delete.
+    const startCount = Token.asNumber(workspace.startCount);
+    const npm = new UserSecret(this, 'npm', {
       name: 'npm-token',
-      value: SecretValue.variable(this, 'npm_token', {
-        description: 'npm publish token for workspaces (TF_VAR_npm_token)',
-      }),
+      value: SecretValue.fromCofferSecret(this, 'npm-source', { name: 'npm-token', user: 'platform-team', provider: platform }),
       envName: 'NPM_TOKEN',
-      description: 'npm publish token',
+      description: 'npm publish token (managed by the workspace template)',
     });
-    new UserSecret(this, 'pypi', {
+    npm.resource.count = startCount;
+    const pypi = new UserSecret(this, 'pypi', {
       name: 'pypi-token',
-      value: SecretValue.variable(this, 'pypi_token', { description: 'PyPI upload token (TF_VAR_pypi_token)' }),
+      value: SecretValue.fromCofferSecret(this, 'pypi-source', { name: 'pypi-token', user: 'platform-team', provider: platform }),
       filePath: '~/.config/pypi/token',
-      description: 'PyPI upload token',
+      description: 'PyPI upload token (managed by the workspace template)',
     });
+    pypi.resource.count = startCount;
 
-    // Secrets each user brings (`coffer secret create ssh-signing-key --file ~/.ssh/signing_key`).
+    // Secrets each user brings (`coder secret create ssh-signing-key`, or Account → Secrets).
     new SecretCheck(this, 'required', { secrets: ['ssh-signing-key'] });
 
     // (a) Coder's documented pattern: the external-auth token into the agent's env, sensitive.
@@ -76,21 +87,6 @@ export class WorkspaceTemplate extends TerraformStack {
         agent,
         envName: 'GITHUB_TOKEN',
         value: SecretValue.fromAttribute(github, 'access_token'),
-      }),
-    });
-
-    // (c) State-free for the credential: the build passes a wrapped single-use SecretID
-    // (minted with a short TTL by the pipeline); the workspace unwraps it and runs `coffer run`.
-    new DynamicSecret(this, 'db', {
-      pattern: DynamicSecretPattern.workspaceFetched({
-        agent,
-        wrappedSecretId: SecretValue.variable(this, 'vault_wrapped_secret_id', {
-          ephemeral: false, // it goes into the agent's env, which is stored in state
-          description: 'Response-wrapped AppRole SecretID, single use, TTL of minutes (TF_VAR_vault_wrapped_secret_id)',
-        }),
-        roleId: 'workspace-db',
-        address: 'https://bao.example.internal:8200',
-        command: ['make', 'dev-db'],
       }),
     });
 
@@ -104,6 +100,7 @@ export class WorkspaceTemplate extends TerraformStack {
         value: lease.value('password'),
         valueVersion: workspace.id,
         filePath: `~/.config/db/${workspace.name}/password`,
+        onDestroy: 'delete', // per workspace, not shared
       });
     }
 
@@ -120,7 +117,10 @@ export class WorkspaceTemplate extends TerraformStack {
   }
 }
 
-const app = new App();
+// The provider features this template uses (the provider in this repository ships them).
+const app = new App({
+  context: { [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.SECRET_CHECK, CofferFeature.EPHEMERAL_USER_SECRET] },
+});
 enableSecretGuard(app);
 new WorkspaceTemplate(app, 'workspace');
 app.synth();

@@ -10,6 +10,7 @@ import {
   TerraformVariable,
   Token,
   type TerraformDataSource,
+  type TerraformProvider,
   type TerraformResource,
 } from 'cdktn';
 import type { Construct, IConstruct } from 'constructs';
@@ -67,6 +68,12 @@ export interface CofferSecretReferenceProps {
    * @default "me"
    */
   readonly user?: string;
+  /**
+   * The `coffer` provider configuration to read with, e.g. an alias on the platform team's
+   * Vault/OpenBao store feeding a secret into the Coder backend (docs/coder.md).
+   * @default - the stack's default `coffer` provider
+   */
+  readonly provider?: TerraformProvider;
 }
 
 /**
@@ -138,6 +145,7 @@ export abstract class SecretValue {
     const resource = new EphemeralCofferUserSecret(scope, id, {
       name: props.name,
       ...(props.user !== undefined ? { user: props.user } : {}),
+      ...(props.provider !== undefined ? { provider: props.provider } : {}),
     });
     return new AttributeSecret(resource.value, `ephemeral.coffer_user_secret.${resource.friendlyUniqueId}.value`, true);
   }

@@ -73,6 +73,13 @@ export interface UserSecretProps {
    * @default - the stack's default `coffer` provider
    */
   readonly provider?: TerraformProvider;
+
+  /**
+   * What destroying the resource does to the secret: `retain` leaves it for the owner (a per-user
+   * secret that several Coder workspaces share), `delete` removes it (docs/coder.md).
+   * @default - `retain` inside a Coder workspace build, `delete` elsewhere
+   */
+  readonly onDestroy?: 'retain' | 'delete';
 }
 
 /** A user secret with its delivery targets. */
@@ -128,6 +135,7 @@ export class UserSecret extends Construct implements IUserSecret {
       ...(props.description !== undefined ? { description: props.description } : {}),
       ...(props.enabled !== undefined ? { enabled: props.enabled } : {}),
       ...(props.provider !== undefined ? { provider: props.provider } : {}),
+      ...(props.onDestroy !== undefined ? { onDestroy: props.onDestroy } : {}),
     });
   }
 

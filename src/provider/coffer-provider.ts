@@ -1,10 +1,11 @@
 /**
  * The Coffer provider: configuration (which backend, where), and the resources it serves.
  * Every setting is an attribute with an environment-variable fallback; credentials (tokens,
- * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them.
+ * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them — with
+ * one exception: `coder_token`, which a Coder template feeds from the owner's session token that
+ * Coder hands the build (docs/coder.md).
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
-import { CoderSecretStore } from '../client/backends/coder';
 import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
@@ -12,7 +13,9 @@ import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
 import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
+import type { CoderBuildContext } from '../client/backends/coder/build-context';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
+import { openCoderBackend, providerLogAuditSink } from './coder-backend';
 import type { CofferProviderData } from './provider-data';
 import { DynamicSecretEphemeral } from './resources/dynamic-secret-ephemeral';
 import { SecretCheckDataSource } from './resources/secret-check';
@@ -57,8 +60,15 @@ const providerAttributes = {
     optional: true,
   }),
   coder_url: attribute.string({
-    description: 'coder: deployment URL. Env: CODER_URL. The session token comes from CODER_SESSION_TOKEN only.',
+    description:
+      "coder: deployment URL. Env: CODER_URL; inside a Coder workspace build, Coder's access URL (CODER_AGENT_URL).",
     optional: true,
+  }),
+  coder_token: attribute.string({
+    description:
+      "coder: session token. In a Coder template: `data.coder_workspace_owner.me.session_token` (the owner's token; Coder passes it on start builds only). Env: CODER_WORKSPACE_OWNER_SESSION_TOKEN, then CODER_SESSION_TOKEN. Empty means unset; without a token inside a build, Coffer's calls become warnings and no-ops (docs/coder.md).",
+    optional: true,
+    sensitive: true,
   }),
 };
 
@@ -102,15 +112,15 @@ function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
   }
 }
 
-function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): SecretStore {
+function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): { store: SecretStore; coderBuild?: CoderBuildContext } {
   // Method, path, status and timing of every backend call, in the engine's log (TF_LOG=debug).
   const onRequest = (entry: { method: string; path: string; status: number; ms: number }) =>
     log.debug('backend request', { backend: kind, method: entry.method, path: entry.path, status: entry.status, ms: Math.round(entry.ms) });
   switch (kind) {
     case 'local':
-      return new LocalSecretStore({ home: config.home ?? undefined, env });
+      return { store: new LocalSecretStore({ home: config.home ?? undefined, env }) };
     case 'vault':
-      return new VaultSecretStore({
+      return { store: new VaultSecretStore({
         env,
         address: config.vault_address ?? undefined,
         namespace: config.vault_namespace ?? undefined,
@@ -121,9 +131,11 @@ function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.Proc
         tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
         settingNames: VAULT_SETTING_NAMES,
         onRequest,
-      });
-    case 'coder':
-      return new CoderSecretStore({ env, url: config.coder_url ?? undefined, onRequest });
+      }) };
+    case 'coder': {
+      const opened = openCoderBackend({ url: config.coder_url ?? undefined, token: config.coder_token ?? undefined, onRequest }, env, log);
+      return { store: opened.store, coderBuild: opened.build };
+    }
   }
 }
 
@@ -138,8 +150,9 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
         return undefined;
       }
       let store: SecretStore;
+      let coderBuild: CoderBuildContext | undefined;
       try {
-        store = openBackend(kind, config, env, log);
+        ({ store, coderBuild } = openBackend(kind, config, env, log));
       } catch (error) {
         if (!isSecretStoreError(error)) throw error;
         const attributeName = error.field ? CONFIG_FIELD[kind][error.field] : undefined;
@@ -150,10 +163,12 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
       const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
+      const auditSink = coderBuild !== undefined && !env.COFFER_AUDIT_LOG?.trim() ? providerLogAuditSink(log, coderBuild) : auditSinkFromEnv(home, env);
       return {
-        store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)),
+        store: new AuditedSecretStore(reads, auditSink, defaultActor(env)),
         dynamicSecrets: dynamicSecretsFor(store),
         claims: { scope: claimScopeFromEnvironment(env), registry: new ClaimRegistry() },
+        coderBuild,
       };
     },
     async close(data: CofferProviderData) {

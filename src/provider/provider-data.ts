@@ -1,3 +1,4 @@
+import type { CoderBuildContext } from '../client/backends/coder/build-context';
 import type { DynamicSecrets } from '../client/dynamic-secrets';
 import type { ClaimRegistry, ClaimScope } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
@@ -13,4 +14,6 @@ export interface CofferProviderData {
    * took. Absent = resources write no claim and never adopt an existing record.
    */
   readonly claims?: { readonly scope: ClaimScope; readonly registry: ClaimRegistry };
+  /** The Coder workspace build the provider runs in (coder backend inside Coder's provisioner). */
+  readonly coderBuild?: CoderBuildContext;
 }

@@ -1,14 +1,20 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- synthesized Terraform JSON is untyped */
 /**
- * examples/coder-template end to end: synthesize the CDK app, then `init`, `apply` and `plan`
- * it offline with the real coffer and coder providers on every available engine, and check
- * where each secret went (write-only values nowhere; the documented state-stored ones marked
- * sensitive) and that the secrets reached the store.
+ * examples/coder-template end to end: synthesize the CDK app, then run it offline as Coder's
+ * provisioner would — the environment of a start build (owner token, access URL pointing at the
+ * Coder double), then a stop build and a template import (no token) — with the real coffer and
+ * coder providers on every available engine. Checks where each secret went (write-only values
+ * nowhere; the state-stored GitHub token marked sensitive), that the template-managed values came
+ * from the platform store through ephemeral reads (no template variables), and that stop keeps
+ * the owner's secrets. test/e2e/coder-workspace.test.ts runs the HCL variant in a real Coder.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LocalSecretStore } from '../../src/client/backends/local';
+import { SecretText } from '../../src/client/secret-text';
 import { lintPaths } from '../../src/lint';
+import { CoderDouble } from '../support/coder-double';
 import { runProcess, type ProcessResult } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
 
@@ -48,8 +54,22 @@ const CANARY = {
   github: 'gho_CanaryGithubExternalAuth0000000000000',
   npm: 'npm-canary-written-write-only-1111',
   pypi: 'pypi-canary-written-write-only-2222',
-  wrapped: 'hvs.CanaryWrappedSecretIdToken33333333',
+  ssh: 'ssh-canary-the-user-brought-4444',
 };
+
+/** The environment Coder's provisioner gives terraform for a build (its own CODER_* stripped). */
+function buildEnv(double: CoderDouble, phase: 'start' | 'stop' | 'import'): NodeJS.ProcessEnv {
+  return {
+    CODER_AGENT_URL: double.url,
+    CODER_WORKSPACE_TRANSITION: phase === 'stop' ? 'stop' : 'start',
+    CODER_WORKSPACE_BUILD_ID: phase === 'import' ? '' : '5f0a3c1e-0000-4000-8000-00000000b11d',
+    CODER_WORKSPACE_ID: phase === 'import' ? '' : '5f0a3c1e-0000-4000-8000-0000000000a1',
+    CODER_WORKSPACE_NAME: phase === 'import' ? '' : 'dev',
+    CODER_WORKSPACE_OWNER: phase === 'import' ? '' : 'alice',
+    CODER_WORKSPACE_OWNER_EMAIL: phase === 'import' ? '' : 'alice@example.com',
+    CODER_WORKSPACE_OWNER_SESSION_TOKEN: phase === 'start' ? double.tokenFor('alice') : '',
+  };
+}
 
 describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
   'examples/coder-template on %s',
@@ -58,8 +78,11 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     let work: string;
     let out: string;
     let env: NodeJS.ProcessEnv;
+    let double: CoderDouble;
 
     beforeAll(async () => {
+      double = await CoderDouble.start();
+      double.seed('alice', [{ name: 'ssh-signing-key', value: CANARY.ssh, filePath: '~/.ssh/signing_key' }]);
       base = fs.mkdtempSync(path.join(os.tmpdir(), `coffer-e2e-coder-template-${engine.name}-`));
       work = path.join(base, 'work');
       out = path.join(base, 'cdktf.out');
@@ -73,50 +96,55 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
         TF_IN_AUTOMATION: '1',
         TF_INPUT: '0',
         CHECKPOINT_DISABLE: '1',
-        COFFER_HOME: path.join(base, 'coffer-home'),
-        COFFER_USER: 'alice',
-        // What Coder's provisioner sets for a workspace build.
+        // The platform store the `platform` alias reads (on a real provisioner: Vault/OpenBao).
+        COFFER_BACKEND: 'local',
+        COFFER_HOME: path.join(base, 'platform-store'),
         CODER_WORKSPACE_TEMPLATE_ID: 'e2e-template',
         CODER_WORKSPACE_TEMPLATE_NAME: 'coffer-workspace',
         CODER_WORKSPACE_TEMPLATE_VERSION: 'v1',
-        CODER_WORKSPACE_NAME: 'dev',
-        CODER_WORKSPACE_OWNER: 'alice',
-        CODER_WORKSPACE_OWNER_EMAIL: 'alice@example.com',
         CODER_EXTERNAL_AUTH_ACCESS_TOKEN_github: CANARY.github,
-        TF_VAR_npm_token: CANARY.npm,
-        TF_VAR_pypi_token: CANARY.pypi,
-        TF_VAR_vault_wrapped_secret_id: CANARY.wrapped,
       };
+      const platform = new LocalSecretStore({ home: env.COFFER_HOME, env: {} });
+      await platform.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm), enabled: false });
+      await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi), enabled: false });
+      await platform.close();
       await ok(process.execPath, [path.join(root, 'examples/coder-template/synth.mjs'), '--out', out], { cwd: root });
       fs.copyFileSync(path.join(out, 'stacks/workspace/cdk.tf.json'), path.join(work, 'cdk.tf.json'));
     });
 
-    afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+    afterAll(async () => {
+      await double.close();
+      fs.rmSync(base, { recursive: true, force: true });
+    });
 
     test('synthesizes a configuration the guard and coffer lint accept, with no secret in it', () => {
       const text = fs.readFileSync(path.join(work, 'cdk.tf.json'), 'utf8');
       for (const canary of Object.values(CANARY)) expect(text).not.toContain(canary);
       expect(lintPaths([out]).findings).toEqual([]);
       const doc = JSON.parse(text);
-      expect(doc.variable.npm_token).toMatchObject({ sensitive: true, ephemeral: true });
-      expect(doc.variable.vault_wrapped_secret_id).not.toHaveProperty('ephemeral');
-      expect(Object.keys(doc.locals)[0]).toMatch(/^coffer_required_secrets_/);
+      // No template variables: Coder would store their values in its database.
+      expect(doc.variable).toBeUndefined();
+      expect(Object.keys(doc.data.coffer_secret_check)).toHaveLength(1);
+      expect(doc.provider.coffer).toEqual([
+        { backend: 'coder', coder_token: '${data.coder_workspace_owner.owner.session_token}' },
+        { alias: 'platform' },
+      ]);
+      expect(Object.values(doc.ephemeral.coffer_user_secret).map((e: any) => e.provider)).toEqual(['coffer.platform', 'coffer.platform']);
     });
 
-    test('init, apply and a clean re-plan with the real providers', async () => {
+    test('template import (no token, placeholder owner): the plan passes, the check is skipped with a warning', async () => {
       await ok(engine.binary, ['init', '-no-color', '-input=false'], { cwd: work, env });
-      const apply = await ok(engine.binary, ['apply', '-auto-approve', '-no-color', '-input=false'], {
-        cwd: work,
-        env,
-      });
-      expect(apply.stdout).toMatch(/Apply complete! Resources: 5 added/);
+      const plan = await ok(engine.binary, ['plan', '-no-color', '-input=false'], { cwd: work, env: { ...env, ...buildEnv(double, 'import') } });
+      expect(plan.stdout).toContain('coffer_secret_check skipped in this template import');
+      expect(double.requests).toEqual([]);
+    });
+
+    test('start build: apply writes the template-managed secrets, then a clean re-plan', async () => {
+      const start = { ...env, ...buildEnv(double, 'start') };
+      const apply = await ok(engine.binary, ['apply', '-auto-approve', '-no-color', '-input=false'], { cwd: work, env: start });
+      expect(apply.stdout).toMatch(/Apply complete! Resources: 4 added/);
       for (const canary of Object.values(CANARY)) expect(apply.stdout + apply.stderr).not.toContain(canary);
-      const plan = await ok(
-        engine.binary,
-        ['plan', '-no-color', '-input=false', '-detailed-exitcode'],
-        { cwd: work, env },
-        [0, 2],
-      );
+      const plan = await ok(engine.binary, ['plan', '-no-color', '-input=false', '-detailed-exitcode'], { cwd: work, env: start }, [0, 2]);
       expect(plan.code).toBe(0);
     });
 
@@ -128,55 +156,42 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
         .join('\n');
       expect(files).not.toContain(CANARY.npm);
       expect(files).not.toContain(CANARY.pypi);
-      // Patterns (a) and (c) keep their value in the agent's env, in state (documented).
-      expect(files).toContain(CANARY.wrapped);
+      // Pattern (a) keeps its value in the agent's env, in state (documented).
+      expect(files).toContain(CANARY.github);
       const show = JSON.parse((await ok(engine.binary, ['show', '-json', '-no-color'], { cwd: work, env })).stdout);
       const resources: { type: string; values: any; sensitive_values: any }[] = show.values.root_module.resources;
       const agent = resources.find((r) => r.type === 'coder_agent');
-      expect(agent?.sensitive_values.env).toEqual({ GITHUB_TOKEN: true, COFFER_VAULT_WRAPPED_SECRET_ID: true });
-      expect(agent?.values.env).toMatchObject({
-        BAO_ADDR: 'https://bao.example.internal:8200',
-        COFFER_VAULT_ROLE_ID: 'workspace-db',
-        GIT_AUTHOR_NAME: expect.any(String),
-      });
+      expect(agent?.sensitive_values.env).toEqual({ GITHUB_TOKEN: true });
+      expect(agent?.values.env).toMatchObject({ GIT_AUTHOR_NAME: expect.any(String) });
       const metadata = resources.find((r) => r.type === 'coder_metadata');
       expect(metadata?.values.item.map((i: { key: string; sensitive: boolean }) => [i.key, i.sensitive])).toEqual([
         ['npm', false],
         ['PyPI', false],
         ['GitHub token', true],
       ]);
-      const script = resources.find((r) => r.type === 'coder_script');
-      expect(script?.values).toMatchObject({ run_on_start: true, display_name: 'Fetch secrets' });
-      expect(script?.values.script).toContain('exec coffer run -- make dev-db');
+      expect(resources.find((r) => r.type === 'coder_script')).toBeUndefined();
     });
 
-    test('the secrets reached the store with their targets', async () => {
-      const cli = path.join(root, 'dist/coffer-cli.cjs');
-      const list = JSON.parse((await ok(process.execPath, [cli, 'secret', 'list', '-o', 'json'], { env })).stdout) as {
-        name: string;
-        env_name: string;
-        file_path: string;
-      }[];
-      expect(list.map((s) => [s.name, s.env_name, s.file_path]).sort()).toEqual([
+    test("the secrets reached the owner's Coder secrets with their targets and the platform's values", () => {
+      expect(double.secretsOf('alice').map((s) => [s.name, s.env_name, s.file_path])).toEqual([
         ['npm-token', 'NPM_TOKEN', ''],
         ['pypi-token', '', '~/.config/pypi/token'],
+        ['ssh-signing-key', '', '~/.ssh/signing_key'],
       ]);
-      const value = await ok(
-        process.execPath,
-        [
-          cli,
-          'run',
-          '--no-defaults',
-          '--secret',
-          'npm-token',
-          '--',
-          process.execPath,
-          '-e',
-          'process.stdout.write(process.env.NPM_TOKEN)',
-        ],
-        { env },
-      );
-      expect(value.stdout).toBe(CANARY.npm);
+      expect(double.valueOf('alice', 'npm-token')).toBe(CANARY.npm);
+      expect(double.valueOf('alice', 'pypi-token')).toBe(CANARY.pypi);
+    });
+
+    test("stop build (no token): the secrets are destroyed in state but retained for the owner's other workspaces", async () => {
+      double.clearRequests();
+      const stop = await ok(engine.binary, ['apply', '-auto-approve', '-no-color', '-input=false'], { cwd: work, env: { ...env, ...buildEnv(double, 'stop') } });
+      expect(stop.stdout).toMatch(/Apply complete! Resources: 0 added, 0 changed, 2 destroyed/);
+      expect(stop.stdout).toContain('coffer_secret_check skipped in this workspace stop build');
+      expect(double.writes()).toEqual([]);
+      expect(double.secretsOf('alice').map((s) => s.name)).toEqual(['npm-token', 'pypi-token', 'ssh-signing-key']);
+      // The next start adopts them again (no "already exists").
+      const start = await ok(engine.binary, ['apply', '-auto-approve', '-no-color', '-input=false'], { cwd: work, env: { ...env, ...buildEnv(double, 'start') } });
+      expect(start.stdout).toMatch(/Apply complete! Resources: 2 added/);
     });
   },
 );

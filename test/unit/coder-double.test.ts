@@ -52,6 +52,42 @@ afterAll(async () => {
   await double.close();
 });
 
+describe('authenticateWith: tokens and users come from a real server', () => {
+  // Another double plays the real server: it knows the users and their tokens.
+  let upstream: CoderDouble;
+  beforeEach(async () => {
+    upstream = await CoderDouble.start({ users: ['alice', 'bob'] });
+    await start({ authenticateWith: upstream.url });
+  });
+  afterEach(async () => {
+    await upstream.close();
+  });
+  const as = (token: string) => ({ 'Coder-Session-Token': token });
+
+  test("a token the real server accepts works; the user is the real server's", async () => {
+    const alice = upstream.users[0]!;
+    const created = await call('POST', SECRETS, { name: 'k', value: 'v', env_name: 'K' }, as(alice.token));
+    expect(created.status).toBe(201);
+    expect(double.secretsOf(alice.id).map((s) => s.name)).toEqual(['k']);
+    expect((await call('GET', `/api/v2/users/${alice.username}/secrets`, undefined, as(alice.token))).status).toBe(200);
+  });
+
+  test("a token the real server refuses gets the real server's 401; an unknown user its answer", async () => {
+    const refused = await call('GET', SECRETS, undefined, as('abcdefghij-0123456789012345678901'));
+    expect(refused.status).toBe(401);
+    const unknown = await call('GET', '/api/v2/users/nobody/secrets', undefined, as(upstream.users[0]!.token));
+    expect(unknown.status).toBe(upstream.requests.at(-1)?.status);
+    expect(unknown.status).not.toBe(200);
+  });
+
+  test("another user's secrets: 500 rbac: forbidden, like a real server", async () => {
+    const [alice, bob] = upstream.users as [typeof upstream.user, typeof upstream.user];
+    expect((await call('GET', SECRETS, undefined, as(bob.token))).status).toBe(200); // bob becomes known
+    const forbidden = await call('GET', `/api/v2/users/${bob.username}/secrets`, undefined, as(alice.token));
+    expect(forbidden).toEqual({ status: 500, body: { message: 'Internal error fetching secret.', detail: 'unauthorized: rbac: forbidden' } });
+  });
+});
+
 describe('authentication and users', () => {
   test('401 without a token or with a wrong one, with a codersdk.Response body', async () => {
     const missing = await call('GET', SECRETS, undefined, null);

@@ -43,6 +43,7 @@ function config(overrides: Partial<State> = {}): State {
     value: null,
     value_wo: 'configured',
     value_wo_version: '1',
+    on_destroy: null,
     created_at: null,
     updated_at: null,
     ...overrides,

@@ -9,6 +9,7 @@ import type { SecretMetadata } from '../../client/secret-store';
 import { attribute, type DataSource, type ObjectElement, type ResourceContext, type StateModel } from '../framework';
 import type { CofferProviderData } from '../provider-data';
 import { reportStoreError } from './store-errors';
+import { createSecretHint, skippedInBuild } from './coder-build';
 
 export const rule = (check: (value: string) => RuleViolation | undefined) => (value: string) => check(value)?.message;
 
@@ -55,11 +56,12 @@ export class UserSecretDataSource implements DataSource<SecretAttrs, CofferProvi
       if (error instanceof SecretNotFoundError) {
         ctx.diagnostics.addError(
           'Secret not found',
-          `${error.message}. Create it (coffer secret create ${name}) or check the name and user.`,
+          `${error.message}. ${capitalise(createSecretHint(ctx.provider.store.kind, name))}, or check the name and user.`,
           ['name'],
         );
         return undefined;
       }
+      if (skippedInBuild(ctx, error, `data "coffer_user_secret" "${name}"`, 'Its attributes are null in this build.')) return {};
       reportStoreError(ctx.diagnostics, 'Cannot read secret metadata', error);
       return undefined;
     }
@@ -112,6 +114,7 @@ export class UserSecretsDataSource implements DataSource<SecretsAttrs, CofferPro
     try {
       all = await ctx.provider.store.list(user);
     } catch (error) {
+      if (skippedInBuild(ctx, error, 'data "coffer_user_secrets"', 'The list is empty in this build.')) return { id: user, secrets: [] };
       reportStoreError(ctx.diagnostics, 'Cannot list secrets', error);
       return undefined;
     }
@@ -127,4 +130,8 @@ export class UserSecretsDataSource implements DataSource<SecretsAttrs, CofferPro
       }));
     return { id: prefix === '' ? user : `${user}/${prefix}`, secrets };
   }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -4,6 +4,8 @@
  * engines older than 1.11, from the sensitive `value` (kept in state: the documented trade-off).
  * Refresh reads metadata only; a value changed out of band is detected by its version. A create
  * writes an owner claim and adopts an existing record only when it carries that claim.
+ * Destroy and "already exists" follow `on_destroy` (secret-lifecycle.ts): a per-user secret that
+ * several Coder workspaces declare is retained and adopted rather than deleted or refused.
  */
 import { SecretNotFoundError, isSecretStoreError } from '../../client/errors';
 import { checkEnabledHasTarget, checkEnvName, checkFilePath, checkName, checkUser, checkValue, type RuleViolation } from '../../client/rules';
@@ -23,6 +25,8 @@ import {
   type ValidateContext,
 } from '../framework';
 import { reportStoreError } from './store-errors';
+import { skippedInBuild } from './coder-build';
+import { adoptSharedSecret, destroySecret, onDestroyAttribute } from './secret-lifecycle';
 
 const rule = (check: (value: string) => RuleViolation | undefined) => (value: string) => check(value)?.message;
 
@@ -69,6 +73,7 @@ const attributes = {
     description: 'Any string; changing it writes the current `value_wo` to the backend (rotation).',
     optional: true,
   }),
+  on_destroy: onDestroyAttribute,
   created_at: attribute.string({ description: 'When the secret was created (RFC 3339).', computed: true }),
   updated_at: attribute.string({ description: 'When the secret last changed (RFC 3339).', computed: true, unknownOnUpdate: true }),
 };
@@ -187,6 +192,13 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
         reportStoreError(ctx.diagnostics, 'Cannot create secret', error, mapField);
         return undefined;
       }
+      try {
+        const shared = await adoptSharedSecret(config, plaintext, ctx);
+        if (shared !== undefined) return { state: metadataState(shared, config), private: seen(shared, claim) };
+      } catch (adoptError) {
+        reportStoreError(ctx.diagnostics, 'Cannot adopt the existing secret', adoptError, mapField);
+        return undefined;
+      }
       const existing = await store.get(user, name).catch((readError: unknown) => {
         if (isSecretStoreError(readError)) return undefined;
         throw readError;
@@ -237,6 +249,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       meta = await ctx.provider.store.get(state.user ?? 'me', state.name as string);
     } catch (error) {
       if (error instanceof SecretNotFoundError) return null;
+      if (skippedInBuild(ctx, error, `coffer_user_secret "${state.name}"`, 'Its state is kept as it was.')) return { state: {}, private: privateData };
       reportStoreError(ctx.diagnostics, 'Cannot read secret', error);
       return null;
     }
@@ -293,12 +306,7 @@ export class UserSecretResource implements ManagedResource<Attrs, CofferProvider
       ctx.log.info('kept the secret: its replacement adopted it in this run', { secret: name });
       return;
     }
-    try {
-      await ctx.provider.store.delete(prior.user ?? 'me', name);
-    } catch (error) {
-      if (error instanceof SecretNotFoundError) return; // already gone: the goal is reached
-      reportStoreError(ctx.diagnostics, 'Cannot delete secret', error);
-    }
+    await destroySecret(prior, ctx);
   }
 
   async importState(id: string, ctx: ResourceContext<CofferProviderData>): Promise<Partial<State> | undefined> {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSecretsFile, ParseError, type ImportFormat, type ParsedEntry } from './parsers';
+import { UpstreamAuthenticator } from './upstream';
 import {
   ENABLED_NEEDS_TARGET,
   envNameProblem,
@@ -62,6 +63,20 @@ export interface CoderDoubleOptions {
   readonly disableFilePath?: boolean;
   /** What `GET /api/v2/buildinfo` reports. @default 'v2.36.1' or 'v2.33.6' */
   readonly buildVersion?: string;
+  /**
+   * A real Coder server (base URL) that authenticates every request: the double asks it
+   * `GET /api/v2/users/me` with the request's token and `GET /api/v2/users/{user}` for the user
+   * addressed, and answers with the real server's refusal (401, 400 for an unknown user) when
+   * there is one. Users then come from that server (`users` defaults to none). For servers that
+   * have user-secrets tables but not the REST routes (v2.30).
+   */
+  readonly authenticateWith?: string;
+  /**
+   * How a token addressing another user's secrets is refused: `403` (`Forbidden.`) or `rbac-500`
+   * (what a real server answers: 500 `Internal error fetching secret.` with `rbac: forbidden`).
+   * @default 'rbac-500' with authenticateWith, else '403'
+   */
+  readonly crossUserRefusal?: '403' | 'rbac-500';
 }
 
 export interface CoderDoubleUser {
@@ -165,6 +180,7 @@ export class CoderDouble {
   readonly #users: CoderDoubleUser[] = [];
   readonly #rows = new Map<string, Map<string, Row>>();
   readonly #requests: DoubleRequest[] = [];
+  readonly #upstream: UpstreamAuthenticator | undefined;
   readonly #faults: (DoubleFault & { remaining: number })[] = [];
   #url = '';
   #lastStamp = 0;
@@ -174,7 +190,20 @@ export class CoderDouble {
     this.version = options.version ?? 'current';
     this.enabledField = options.enabledField ?? this.version === 'current';
     this.batchEndpoint = options.batchEndpoint ?? this.version === 'current';
-    for (const username of options.users ?? ['alice', 'bob']) this.addUser(username);
+    const defaultUsers = options.authenticateWith === undefined ? ['alice', 'bob'] : [];
+    for (const username of options.users ?? defaultUsers) this.addUser(username);
+    this.#upstream =
+      options.authenticateWith === undefined
+        ? undefined
+        : new UpstreamAuthenticator(
+            options.authenticateWith,
+            (param) => this.#users.some((u) => u.id === param || u.username.toLowerCase() === param.toLowerCase()),
+            (user) => {
+              if (this.#users.some((u) => u.id === user.id)) return;
+              this.#users.push({ ...user, token: '' }); // its real tokens live in the authenticator
+              this.#rows.set(user.id, new Map());
+            },
+          );
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         if (!res.headersSent) this.#send(req, res, 500, { message: 'Internal error.' });
@@ -365,6 +394,13 @@ export class CoderDouble {
       this.#send(req, res, fault.status ?? 503, fault.body ?? { message: 'Service unavailable (injected fault).' });
       return;
     }
+    if (this.#upstream !== undefined && url.pathname.startsWith('/api/v2/users/')) {
+      const refusal = await this.#upstream.check(this.#tokenOf(req, url), url.pathname);
+      if (refusal !== undefined) {
+        this.#send(req, res, refusal[0], refusal[1]);
+        return;
+      }
+    }
     let status: number;
     let body: unknown;
     try {
@@ -408,7 +444,11 @@ export class CoderDouble {
       ];
     }
     if (rest[2] !== 'secrets' || rest.length > 4) throw failure(404, 'Route not found.');
-    if (target.id !== caller.id) throw failure(403, 'Forbidden.');
+    if (target.id !== caller.id) {
+      const style = this.#options.crossUserRefusal ?? (this.#options.authenticateWith === undefined ? '403' : 'rbac-500');
+      if (style === '403') throw failure(403, 'Forbidden.');
+      throw failure(500, 'Internal error fetching secret.', { detail: 'unauthorized: rbac: forbidden' });
+    }
     const rows = this.#rows.get(target.id) as Map<string, Row>;
     if (rest.length === 3) {
       if (method === 'GET') return [200, [...rows.values()].sort(byName).map((r) => this.#wire(r))];
@@ -442,18 +482,23 @@ export class CoderDouble {
     return this.#options.buildVersion ?? (this.version === 'current' ? 'v2.36.1+0123abc' : 'v2.33.6+0123abc');
   }
 
-  #authenticate(req: http.IncomingMessage, url: URL): CoderDoubleUser {
+  #tokenOf(req: http.IncomingMessage, url: URL): string {
     const header = req.headers[SESSION_HEADER];
     const cookie = (req.headers.cookie ?? '')
       .split(';')
       .map((c) => c.trim())
       .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
       ?.slice(SESSION_COOKIE.length + 1);
-    const token = (Array.isArray(header) ? header[0] : header) || cookie || url.searchParams.get(SESSION_COOKIE) || '';
+    return (Array.isArray(header) ? header[0] : header) || cookie || url.searchParams.get(SESSION_COOKIE) || '';
+  }
+
+  #authenticate(req: http.IncomingMessage, url: URL): CoderDoubleUser {
+    const token = this.#tokenOf(req, url);
     if (token === '') {
       throw failure(401, SIGNED_OUT, { detail: `Cookie "${SESSION_COOKIE}" or query parameter must be provided.` });
     }
-    const user = this.#users.find((u) => u.token === token);
+    const upstreamId = this.#upstream?.userIdOf(token);
+    const user = this.#users.find((u) => (u.token !== '' && u.token === token) || (upstreamId !== undefined && u.id === upstreamId));
     if (user === undefined) throw failure(401, SIGNED_OUT, { detail: 'API key is invalid.' });
     return user;
   }

@@ -31,11 +31,17 @@ export const CODER_LIMITS = Object.freeze({
 });
 
 export interface CoderSecretStoreOptions {
-  /** Deployment URL. Default `$CODER_URL`. Without a scheme: http for localhost, else https. */
+  /**
+   * Deployment URL. Default `$CODER_URL`, else `$CODER_AGENT_URL` (Coder's access URL, which its
+   * provisioner sets for terraform). Without a scheme: http for localhost, else https.
+   */
   readonly url?: string;
-  /** Session or API token, sent as `Coder-Session-Token`. Default `$CODER_SESSION_TOKEN`. */
+  /**
+   * Session or API token, sent as `Coder-Session-Token`. Default `$CODER_WORKSPACE_OWNER_SESSION_TOKEN`
+   * (the workspace owner's token on start builds), else `$CODER_SESSION_TOKEN`. Empty counts as unset.
+   */
   readonly token?: string;
-  /** Where `CODER_URL` and `CODER_SESSION_TOKEN` are read from. Default `process.env`. */
+  /** Where the URL and token variables are read from. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** Extra attempts for GET and DELETE after a network error, 429 or 5xx. @default 3 */
   readonly retries?: number;
@@ -124,13 +130,14 @@ export class CoderSecretStore implements SecretStore {
 
   constructor(options: CoderSecretStoreOptions = {}) {
     const env = options.env ?? process.env;
-    const rawUrl = options.url ?? env.CODER_URL ?? '';
-    const token = (options.token ?? env.CODER_SESSION_TOKEN ?? '').trim();
+    const rawUrl = firstSet(options.url, env.CODER_URL, env.CODER_AGENT_URL);
+    const token = firstSet(options.token, env.CODER_WORKSPACE_OWNER_SESSION_TOKEN, env.CODER_SESSION_TOKEN);
     this.url = normaliseUrl(rawUrl);
     if (token === '') {
       throw new SecretStoreError(
         'unauthorized',
-        'the Coder backend needs a session token: set token or $CODER_SESSION_TOKEN',
+        'the Coder backend needs a session token: set coder_token, $CODER_SESSION_TOKEN, or (in a workspace build) ' +
+          '$CODER_WORKSPACE_OWNER_SESSION_TOKEN',
         {
           field: 'token',
         },
@@ -720,4 +727,13 @@ function importFailure(
     field: base.field,
     retryable: base.retryable && leftovers.length === 0,
   });
+}
+
+/** The first of the candidates that is set and not blank, trimmed; '' when none is. */
+function firstSet(...candidates: readonly (string | undefined)[]): string {
+  for (const candidate of candidates) {
+    const trimmed = candidate?.trim();
+    if (trimmed) return trimmed;
+  }
+  return '';
 }

@@ -144,13 +144,15 @@ export class CoderHttp {
       }
       this.#log(spec, response.status, started);
       const status = response.status;
+      const body = parseBody(text, response.headers.get('content-type'));
+      // Coder reports an RBAC refusal on user secrets as a 500; retrying cannot change it.
+      if (isRbacForbidden(status, body)) throw this.#forbidden(spec, status, body);
       const transient = status === 429 || status >= 500;
       if (transient && attempt < attempts) {
         uncertain = true;
         await this.#backoff(attempt, response.headers.get('retry-after'));
         continue;
       }
-      const body = parseBody(text, response.headers.get('content-type'));
       if ((status >= 200 && status < 300) || spec.accept?.includes(status)) {
         if (status >= 200 && status < 300 && status !== 204 && body === undefined && text.trim() !== '') {
           throw new SecretStoreError(
@@ -199,6 +201,20 @@ export class CoderHttp {
     });
   }
 
+  /** User secrets are private to their user: no other token, not even an admin's, may manage them. */
+  #forbidden(spec: RequestSpec, status: number, body: unknown): SecretStoreError {
+    const ctx = spec.context;
+    const serverText = describe(asCoderResponse(body), ctx, (s) => scrubText(s, ctx.values ?? [], this.#options.token));
+    return new SecretStoreError(
+      'unauthorized',
+      `Coder at ${this.origin} refused ${spec.method} ${spec.path}: user secrets are private to their user, and this ` +
+        `session token is not user "${ctx.user}"'s (Coder answered ${status}: ${serverText}). Not even an admin or ` +
+        "owner-role token may manage another user's secrets: use that user's own token (inside a workspace build, " +
+        "the owner's token Coder passes on start builds)",
+      { retryable: false },
+    );
+  }
+
   #failure(spec: RequestSpec, status: number, body: unknown, attempt: number): SecretStoreError {
     const ctx = spec.context;
     const response = asCoderResponse(body);
@@ -226,11 +242,7 @@ export class CoderHttp {
             'Check the token (CODER_SESSION_TOKEN) and that it has not expired',
         );
       case status === 403:
-        return new SecretStoreError(
-          'unauthorized',
-          `Coder at ${this.origin} refused ${route} (403 forbidden): ${serverText}. ` +
-            "A session token can only manage its own user's secrets",
-        );
+        return this.#forbidden(spec, status, body);
       case status === 404:
         if (ctx.name !== undefined) return new SecretNotFoundError(ctx.user, ctx.name);
         return new SecretStoreError(
@@ -270,6 +282,15 @@ export class CoderHttp {
         );
     }
   }
+}
+
+/** True for Coder's answer to a token addressing secrets it may not touch: 403, or 500 "rbac: forbidden". */
+export function isRbacForbidden(status: number, body: unknown): boolean {
+  if (status === 403) return true;
+  if (status < 500) return false;
+  const response = asCoderResponse(body);
+  const text = `${typeof response?.message === 'string' ? response.message : ''} ${typeof response?.detail === 'string' ? response.detail : ''}`;
+  return /\brbac: forbidden\b/i.test(text);
 }
 
 function closedError(): SecretStoreError {

@@ -16,7 +16,13 @@ export interface CofferProviderConfig {
   */
   readonly backend?: string;
   /**
-  * coder: deployment URL. Env: CODER_URL. The session token comes from CODER_SESSION_TOKEN only.
+  * coder: session token. In a Coder template: `data.coder_workspace_owner.me.session_token` (the owner's token; Coder passes it on start builds only). Env: CODER_WORKSPACE_OWNER_SESSION_TOKEN, then CODER_SESSION_TOKEN. Empty means unset; without a token inside a build, Coffer's calls become warnings and no-ops (docs/coder.md).
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs#coder_token CofferProvider#coder_token}
+  */
+  readonly coderToken?: string;
+  /**
+  * coder: deployment URL. Env: CODER_URL; inside a Coder workspace build, Coder's access URL (CODER_AGENT_URL).
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs#coder_url CofferProvider#coder_url}
   */
@@ -134,6 +140,7 @@ export class CofferProvider extends cdktn.TerraformProvider {
       terraformProviderSource: 'registry.opentofu.org/cofferhq/coffer'
     });
     this._backend = config.backend;
+    this._coderToken = config.coderToken;
     this._coderUrl = config.coderUrl;
     this._home = config.home;
     this._vaultAddress = config.vaultAddress;
@@ -166,6 +173,22 @@ export class CofferProvider extends cdktn.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get backendInput() {
     return this._backend;
+  }
+
+  // coder_token - computed: false, optional: true, required: false
+  private _coderToken?: string; 
+  public get coderToken() {
+    return this._coderToken;
+  }
+  public set coderToken(value: string | undefined) {
+    this._coderToken = value;
+  }
+  public resetCoderToken() {
+    this._coderToken = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get coderTokenInput() {
+    return this._coderToken;
   }
 
   // coder_url - computed: false, optional: true, required: false
@@ -367,6 +390,7 @@ export class CofferProvider extends cdktn.TerraformProvider {
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
       backend: cdktn.stringToTerraform(this._backend),
+      coder_token: cdktn.stringToTerraform(this._coderToken),
       coder_url: cdktn.stringToTerraform(this._coderUrl),
       home: cdktn.stringToTerraform(this._home),
       vault_address: cdktn.stringToTerraform(this._vaultAddress),
@@ -386,6 +410,12 @@ export class CofferProvider extends cdktn.TerraformProvider {
     const attrs = {
       backend: {
         value: cdktn.stringToHclTerraform(this._backend),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      coder_token: {
+        value: cdktn.stringToHclTerraform(this._coderToken),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -40,6 +40,12 @@ export interface UserSecretConfig extends cdktn.TerraformMetaArguments {
   */
   readonly name: string;
   /**
+  * What destroying this resource does to the secret: `retain` (leave it for the owner, e.g. when several Coder workspaces share it) or `delete`. Default: `retain` inside a Coder workspace build, `delete` elsewhere.
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/resources/user_secret#on_destroy UserSecret#on_destroy}
+  */
+  readonly onDestroy?: string;
+  /**
   * Owner: `me` (the authenticated user), a username or a user ID. Changing it replaces the secret.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs/resources/user_secret#user UserSecret#user}
@@ -120,6 +126,7 @@ export class UserSecret extends cdktn.TerraformResource {
     this._envName = config.envName;
     this._filePath = config.filePath;
     this._name = config.name;
+    this._onDestroy = config.onDestroy;
     this._user = config.user;
     this._value = config.value;
     this._valueWo = config.valueWo;
@@ -217,6 +224,22 @@ export class UserSecret extends cdktn.TerraformResource {
     return this._name;
   }
 
+  // on_destroy - computed: false, optional: true, required: false
+  private _onDestroy?: string; 
+  public get onDestroy() {
+    return this.getStringAttribute('on_destroy');
+  }
+  public set onDestroy(value: string) {
+    this._onDestroy = value;
+  }
+  public resetOnDestroy() {
+    this._onDestroy = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get onDestroyInput() {
+    return this._onDestroy;
+  }
+
   // updated_at - computed: true, optional: false, required: false
   public get updatedAt() {
     return this.getStringAttribute('updated_at');
@@ -300,6 +323,7 @@ export class UserSecret extends cdktn.TerraformResource {
       env_name: cdktn.stringToTerraform(this._envName),
       file_path: cdktn.stringToTerraform(this._filePath),
       name: cdktn.stringToTerraform(this._name),
+      on_destroy: cdktn.stringToTerraform(this._onDestroy),
       user: cdktn.stringToTerraform(this._user),
       value: cdktn.stringToTerraform(this._value),
       value_wo: this.markWriteOnlyAttribute(cdktn.stringToTerraform(this._valueWo)),
@@ -335,6 +359,12 @@ export class UserSecret extends cdktn.TerraformResource {
       },
       name: {
         value: cdktn.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      on_destroy: {
+        value: cdktn.stringToHclTerraform(this._onDestroy),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
