@@ -25,6 +25,7 @@ import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput 
 import { SecretText } from '../../secret-text';
 import { loadKey, loadOrCreateKey, ValueCipher, type SealedValue } from './cipher';
 import { JournaledState } from './journaled-state';
+import { valueContext } from './value-context';
 import { resolveCofferHome, storeLayout, type StoreLayout } from './paths';
 import type { Operation, StoredSecret } from './records';
 import type { SecretIndex } from './secret-index';
@@ -314,10 +315,6 @@ function defaultIdentity(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** Additional authenticated data: a ciphertext only opens on the record and version it was made for. */
-function valueContext(user: string, id: string, valueVersion: number): string {
-  return `coffer-local-value/v1\0${user}\0${id}\0${valueVersion}`;
-}
 
 function validateCreate(input: CreateSecretInput, prefix: string): SecretFields {
   const fields: SecretFields = {
