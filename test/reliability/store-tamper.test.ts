@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { LocalSecretStore } from '../../src/client/backends/local';
 import { SecretStoreError } from '../../src/client/errors';
 import { SecretText } from '../../src/client/secret-text';
+import { copyLegacyStore } from '../unit/fixtures/local-store-helpers';
 
 jest.setTimeout(600_000);
 
-const LEGACY_FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'legacy-store-v1');
 type Expected = Map<string, string>;
 
 interface LifePoint {
@@ -62,12 +62,7 @@ beforeAll(async () => {
     await put(late, e, 'a', 'a-late');
   }, { compactMinBytes: 1500, compactRatio: 1 });
   // A format-1 store adopted by one write.
-  const home = path.join(work, 'format-1 store after adoption');
-  fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
-  for (const name of ['key', 'snapshot', 'journal.2']) {
-    fs.copyFileSync(path.join(LEGACY_FIXTURE, name), path.join(home, 'store', name));
-    fs.chmodSync(path.join(home, 'store', name), 0o600);
-  }
+  const home = copyLegacyStore(path.join(work, 'format-1 store after adoption'));
   const expected: Expected = new Map([
     ['alpha', 'alpha-v12'],
     ['gamma', 'gamma-after-compaction'],

@@ -8,10 +8,9 @@ import * as path from 'node:path';
 import { StoreIntegrityError, SecretStoreError } from '../../src/client/errors';
 import { LocalSecretStore, type LocalSecretStoreOptions } from '../../src/client/backends/local';
 import { SecretText } from '../../src/client/secret-text';
-import { allFiles, makeTempDir } from './fixtures/local-store-helpers';
+import { allFiles, copyLegacyStore, makeTempDir } from './fixtures/local-store-helpers';
 
 const text = (value: string): SecretText => new SecretText(value);
-const LEGACY_FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'legacy-store-v1');
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -180,16 +179,7 @@ describe('journal damage', () => {
 });
 
 describe('format-1 stores (written before the manifest)', () => {
-  function legacyHome(): string {
-    const home = newHome();
-    const dir = path.join(home, 'store');
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const name of fs.readdirSync(LEGACY_FIXTURE).filter((n) => !n.endsWith('.js'))) {
-      fs.copyFileSync(path.join(LEGACY_FIXTURE, name), path.join(dir, name));
-      fs.chmodSync(path.join(dir, name), 0o600);
-    }
-    return home;
-  }
+  const legacyHome = (): string => copyLegacyStore(newHome());
 
   it('opens, reads every value, and is adopted by the next write', async () => {
     const home = legacyHome();
@@ -268,5 +258,23 @@ describe('key', () => {
     fs.writeFileSync(keyPath, original);
     expect((await open(home).readValue('me', 'keep')).reveal()).toBe('original');
     expect(update).toBeInstanceOf(SecretStoreError);
+  });
+});
+
+describe('in the provider', () => {
+  it('becomes a diagnostic naming the file and the recovery command, not "temporarily unavailable"', async () => {
+    const { reportStoreError } = await import('../../src/provider/resources/store-errors');
+    const { Diagnostics } = await import('../../src/provider/framework');
+    const home = newHome();
+    await open(home).create('me', { name: 'keep', value: text('v'), envName: 'KEEP' });
+    fs.truncateSync(path.join(home, 'store', 'journal.0'), 10);
+    const error = await integrityError(open(home).list('me'));
+    const diagnostics = new Diagnostics();
+    reportStoreError(diagnostics, 'Cannot read secrets', error);
+    const [diagnostic] = diagnostics.all;
+    expect(diagnostic?.severity).toBe('error');
+    expect(diagnostic?.detail).toContain(path.join(home, 'store', 'journal.0'));
+    expect(diagnostic?.detail).toContain('coffer store recover --from-backup');
+    expect(diagnostic?.detail).not.toMatch(/temporarily/);
   });
 });

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LocalSecretStore, verifyStoreDir } from '../../src/client/backends/local';
+import { LocalSecretStore } from '../../src/client/backends/local';
 import { scanLines } from '../../src/client/backends/local/journal';
 import { SecretText } from '../../src/client/secret-text';
-import { buildBundle, makeTempDir, runChild, valueFor } from './fixtures/local-store-helpers';
+import { buildBundle, copyLegacyStore, makeTempDir, runChild, sweepKillPoints, valueFor } from './fixtures/local-store-helpers';
 
 jest.setTimeout(120_000);
 
@@ -128,72 +128,13 @@ it('keeps every acknowledged write when a writer is killed with SIGKILL mid-stre
   for (const name of acknowledged) expect((await final.readValue('me', name)).reveal()).toBe(valueFor(name));
 });
 
-describe('a writer killed at every step of append, manifest write, compaction and adoption', () => {
-  const ROUNDS = 5;
-  const LEGACY_FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'legacy-store-v1');
-
-  function legacyHome(): string {
-    const home = newHome();
-    const dir = path.join(home, 'store');
-    fs.mkdirSync(dir, { mode: 0o700 });
-    for (const name of ['key', 'snapshot', 'journal.2']) {
-      fs.copyFileSync(path.join(LEGACY_FIXTURE, name), path.join(dir, name));
-      fs.chmodSync(path.join(dir, name), 0o600);
-    }
-    return home;
-  }
-
-  /** Runs the child to its end once, to learn how many mutating calls the sequence makes. */
-  async function callCount(makeHome: () => string): Promise<number> {
-    const home = makeHome();
-    const run = runChild(bundle, ['crashat', home, 0, 0, ROUNDS]);
-    const result = await run.exited;
-    expect(result).toEqual({ code: 0, signal: null, stderr: '' });
-    // The sequence must cross a compaction, or its kill points would not cover it.
-    expect(fs.readFileSync(path.join(home, 'store', 'snapshot'), 'utf8')).toContain('"format":2');
-    const line = run.lines.find((l) => l.startsWith('calls '));
-    return Number(line?.slice('calls '.length));
-  }
-
-  // Every kill point; a write at the kill point puts half its bytes down first (a torn write).
+describe('a writer killed during append, manifest write, compaction and adoption', () => {
+  // A sample of the kill points; test/reliability/store-crash-points.test.ts tries every one.
   it.each([
     ['a new store', newHome],
-    ['a format-1 store', legacyHome],
+    ['a format-1 store', () => copyLegacyStore(newHome())],
   ])('%s: recovers silently, keeps every acknowledged value, and writes on', async (_label, makeHome) => {
-    const half = true;
-    const total = await callCount(makeHome);
-    expect(total).toBeGreaterThan(ROUNDS * 4);
-    let killed = 0;
-    for (let killAt = 1; killAt <= total; killAt++) {
-      const home = makeHome();
-      const run = runChild(bundle, ['crashat', home, killAt, half ? 1 : 0, ROUNDS]);
-      const result = await run.exited;
-      expect({ killAt, signal: result.signal }).toEqual({ killAt, signal: 'SIGKILL' });
-      killed++;
-      const acked = new Map<string, string>();
-      let inFlight: [string, string] | undefined;
-      for (const line of run.lines) {
-        const [kind, name, value] = line.split(' ') as [string, string, string];
-        if (kind === 'try') inFlight = [name, value];
-        if (kind === 'ack') {
-          acked.set(name, value);
-          inFlight = undefined;
-        }
-      }
-      // A crash before the acknowledgement is never reported as damage: reads just work.
-      const store = open(home);
-      const names = (await store.list('me')).map((s) => s.name);
-      for (const [name, value] of acked) {
-        expect({ killAt, name, listed: names.includes(name) }).toEqual({ killAt, name, listed: true });
-        const read = (await store.readValue('me', name)).reveal();
-        const allowed = inFlight?.[0] === name ? [value, inFlight[1]] : [value];
-        expect({ killAt, name, ok: allowed.includes(read) }).toEqual({ killAt, name, ok: true });
-      }
-      await store.create('me', { name: 'after', value: new SecretText('after'), envName: 'AFTER' });
-      expect((await open(home).readValue('me', 'after')).reveal()).toBe('after');
-      expect(verifyStoreDir(path.join(home, 'store'))).toMatchObject({ ok: true, problems: [] });
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-    expect(killed).toBe(total);
+    const sweep = await sweepKillPoints(bundle, makeHome, { rounds: 5, step: 5 });
+    expect(sweep.tried).toBeGreaterThan(10);
   }, 300_000);
 });

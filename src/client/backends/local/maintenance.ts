@@ -71,6 +71,9 @@ function isStoreFile(name: string): boolean {
  */
 export async function backupStore(home: string, dest: string): Promise<StoreReport> {
   const layout = storeLayout(home);
+  if (!fs.existsSync(layout.manifestPath) && !fs.existsSync(layout.keyPath)) {
+    throw new SecretStoreError('not_found', `there is no store at ${layout.dir} to back up`);
+  }
   const before = verifyStoreDir(layout.dir);
   if (!before.ok) throw new StoreIntegrityError(layout.dir, `refusing to back up a damaged store: ${before.problems.join('; ')}`);
   if (fs.existsSync(dest) && fs.readdirSync(dest).length > 0) {
