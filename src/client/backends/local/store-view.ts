@@ -31,6 +31,7 @@ const MAX_ATTEMPTS = 20;
  */
 export function loadView(layout: StoreLayout): StoreView {
   checkPrivate(layout.dir, 'dir');
+  checkPrivate(layout.keyPath, 'key');
   for (const file of [layout.manifestPath, layout.snapshotPath]) checkPrivate(file, 'data');
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const raw = readManifestBytes(layout.manifestPath);
