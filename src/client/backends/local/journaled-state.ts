@@ -198,7 +198,7 @@ export class JournaledState {
     return line;
   }
 
-  #commitManifest(view: StoreView): void {
+  #commitManifest(view: StoreView, syncDir = true): void {
     const manifest: Manifest = {
       t: 'manifest',
       format: FORMAT_VERSION,
@@ -207,7 +207,7 @@ export class JournaledState {
       journal: { length: view.journal.offset, last: view.journal.lastHash ?? '' },
     };
     try {
-      view.manifestRaw = writeManifest(this.#layout.manifestPath, manifest);
+      view.manifestRaw = writeManifest(this.#layout.manifestPath, manifest, syncDir);
     } catch (error) {
       this.#view = undefined;
       throw error;
@@ -227,8 +227,8 @@ export class JournaledState {
     }
     view.index.apply(tx.ops);
     view.journal.appended(line);
-    // Acknowledged only once the manifest names it.
-    this.#commitManifest(view);
+    // Acknowledged only once the manifest names it (see writeManifest for the directory sync).
+    this.#commitManifest(view, false);
   }
 
   #maybeCompact(view: StoreView): void {

@@ -42,8 +42,14 @@ export function readManifest(file: string): ManifestRead | undefined {
   return raw === undefined ? undefined : { manifest: parseManifestBytes(file, raw), raw };
 }
 
-/** Replaces the manifest atomically: temp file, fsync, rename, fsync of the directory. */
-export function writeManifest(file: string, manifest: Manifest): Buffer {
+/**
+ * Replaces the manifest atomically: temp file, fsync, rename, and (with `syncDir`) fsync of the
+ * directory. After an append the directory sync may be skipped: the record itself is already
+ * durable, and a manifest that falls back to its previous version after a power loss only leaves
+ * that record past the acknowledged length, where it is still read and kept. Compaction and
+ * adoption sync the directory, since they delete or rely on files the old manifest named.
+ */
+export function writeManifest(file: string, manifest: Manifest, syncDir = true): Buffer {
   const raw = encodeLine(manifest);
   const temp = uniqueTempPath(file);
   try {
@@ -53,6 +59,6 @@ export function writeManifest(file: string, manifest: Manifest): Buffer {
     unlinkQuietly(temp);
     throw error;
   }
-  fsyncDir(path.dirname(file));
+  if (syncDir) fsyncDir(path.dirname(file));
   return raw;
 }
