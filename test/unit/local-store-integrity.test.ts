@@ -79,6 +79,16 @@ describe('after compaction', () => {
     await expectDetected(home, 'snapshot');
   });
 
+  it('refuses a write from a process that read the store before its snapshot was removed', async () => {
+    const { home } = await compactedStore();
+    const longLived = open(home);
+    expect(await longLived.list('me')).toHaveLength(2);
+    fs.unlinkSync(path.join(home, 'store', 'snapshot'));
+    const before = fileState(path.join(home, 'store'));
+    await integrityError(longLived.create('me', { name: 'new', value: text('v'), envName: 'NEW' }));
+    expect(fileState(path.join(home, 'store'))).toEqual(before);
+  });
+
   it('reports an emptied or deleted journal instead of bringing an older value back', async () => {
     const { home, journal } = await compactedStore();
     const file = path.join(home, 'store', journal);

@@ -18,7 +18,7 @@ import {
 import { FORMAT_VERSION, RecordFormatError, type JournalHeader, type Manifest, type Operation, type Transaction } from './records';
 import type { SecretIndex } from './secret-index';
 import { readSnapshotGeneration, writeSnapshot } from './snapshot';
-import { loadView, type StoreView } from './store-view';
+import { fileIdentity, loadView, type StoreView } from './store-view';
 
 export interface JournaledStateOptions {
   readonly lockTimeoutMs: number;
@@ -157,6 +157,8 @@ export class JournaledState {
     // A format-1 store has no manifest to reveal a compaction our journal read could not see
     // (one that died before deleting the old journal): check the snapshot exactly.
     if (view.manifest === undefined && this.#legacySnapshotGeneration() !== view.generation) view = this.#reload();
+    // No write on top of a snapshot that was removed or replaced since this process read it.
+    if (fileIdentity(this.#layout.snapshotPath) !== view.snapshotIdentity) view = this.#reload();
     if (this.#cleanedGeneration !== view.generation) {
       this.#removeStaleFiles(view.generation);
       this.#cleanedGeneration = view.generation;
@@ -265,6 +267,7 @@ export class JournaledState {
       index: view.index,
       journal: JournalReader.afterHeader(journalFile, newGeneration, header, FORMAT_VERSION),
       snapshotRef: snapshot,
+      snapshotIdentity: fileIdentity(this.#layout.snapshotPath),
       manifest: undefined,
       manifestRaw: undefined,
     };

@@ -16,6 +16,8 @@ export interface StoreView {
   readonly journal: JournalReader;
   /** What the manifest records for the snapshot (null: none yet). */
   readonly snapshotRef: Manifest['snapshot'];
+  /** Identity of the snapshot file as read (see `fileIdentity`), so a writer notices it was replaced or removed. */
+  readonly snapshotIdentity: string;
   /** The manifest the view was checked against; undefined for a new or format-1 store. */
   manifest: Manifest | undefined;
   /** The manifest file's bytes; undefined when none is on disk yet or a crashed compaction was rolled forward. */
@@ -49,6 +51,7 @@ export function loadView(layout: StoreLayout): StoreView {
 
 function loadWithManifest(layout: StoreLayout, raw: Buffer): StoreView {
   const written = parseManifestBytes(layout.manifestPath, raw);
+  const snapshotIdentity = fileIdentity(layout.snapshotPath);
   const snapshot = snapshotOf(layout);
   let manifest = written;
   const matches =
@@ -82,6 +85,7 @@ function loadWithManifest(layout: StoreLayout, raw: Buffer): StoreView {
     index,
     journal,
     snapshotRef: manifest.snapshot,
+    snapshotIdentity,
     manifest,
     manifestRaw: manifest === written ? raw : undefined,
   };
@@ -122,6 +126,7 @@ function rollForward(layout: StoreLayout, written: Manifest, snapshot: Snapshot)
  * written by format 1. Its files are checked as far as they can be; the next write adopts it.
  */
 function loadWithoutManifest(layout: StoreLayout): StoreView {
+  const snapshotIdentity = fileIdentity(layout.snapshotPath);
   const snapshot = snapshotOf(layout);
   const generation = snapshot?.generation ?? 0;
   if (snapshot !== undefined && snapshot.format === FORMAT_VERSION) {
@@ -148,6 +153,7 @@ function loadWithoutManifest(layout: StoreLayout): StoreView {
     index,
     journal,
     snapshotRef: snapshot === undefined ? null : { sha256: snapshot.sha256, bytes: snapshot.bytes },
+    snapshotIdentity,
     manifest: undefined,
     manifestRaw: undefined,
   };
@@ -172,4 +178,19 @@ function otherJournal(layout: StoreLayout, generation: number): string | undefin
   }
   const other = names.find((n) => n.startsWith(JOURNAL_PREFIX) && /^\d+$/.test(n.slice(JOURNAL_PREFIX.length)) && n !== `${JOURNAL_PREFIX}${generation}`);
   return other === undefined ? undefined : layout.journalPath(Number(other.slice(JOURNAL_PREFIX.length)));
+}
+
+/**
+ * Inode, size and modification time: changes when the file is replaced, removed or written to. A
+ * cheap check, under the lock, that the snapshot a long-lived process loaded is still the one on
+ * disk; when it is not, the writer reloads and so verifies the store again before writing.
+ */
+export function fileIdentity(file: string): string {
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
 }
