@@ -25,6 +25,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
     {
+      // Fault and tamper matrices: slow, run with `npm run test:reliability`.
+      displayName: 'reliability',
+      testEnvironment: 'node',
+      transform,
+      moduleFileExtensions: ['ts', 'js', 'json', 'proto'],
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,

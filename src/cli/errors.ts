@@ -2,7 +2,7 @@
  * Exit codes and the errors the CLI reports as one line. Messages are written by Coffer from
  * names, paths and rules only: no constructor here is ever given a secret value.
  */
-import { isSecretStoreError, type SecretErrorCode } from '../client/errors';
+import { isSecretStoreError, StoreIntegrityError, type SecretErrorCode } from '../client/errors';
 
 /** The exit codes of every `coffer` command (documented in `coffer --help` and docs/cli.md). */
 export const EXIT = {
@@ -26,7 +26,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
-  1  the operation failed (backend error; "secret check" found missing or disabled secrets)
+  1  the operation failed (backend error; "secret check" found missing or disabled secrets;
+     the embedded store is damaged: see "coffer store verify")
   2  usage error (bad flags or arguments, no value given, no terminal to prompt on)
   3  not found (secret or backend profile)
   4  conflict (name, env name or file path already used)
@@ -70,6 +71,8 @@ const CODE_TO_EXIT: Record<SecretErrorCode, number> = {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
+  // Damage is not "unavailable, try again": it fails until repaired (coffer store recover).
+  if (error instanceof StoreIntegrityError) return EXIT.failed;
   if (isSecretStoreError(error)) return CODE_TO_EXIT[error.code] ?? EXIT.failed;
   return EXIT.failed;
 }

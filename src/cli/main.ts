@@ -6,6 +6,7 @@ import { materializeCommand } from './commands/materialize';
 import { providerCommand, providerHelp } from './commands/provider';
 import { runCommand } from './commands/run';
 import { secretCommand, SECRET_HELP } from './commands/secret';
+import { storeCommand, STORE_HELP } from './commands/store';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
 import { err, out, printJson, unknownCommand } from './io';
 
@@ -26,6 +27,9 @@ Commands:
   backend list              Show backend profiles and where credentials come from
   backend use NAME          Select the current backend profile
   backend remove NAME       Delete a backend profile
+  store verify              Check every file of the embedded store
+  store backup DIR          Copy the embedded store to a verified backup
+  store recover             Restore the embedded store from a backup (--from-backup DIR)
   run -- CMD ARGS           Run CMD with secrets as environment variables
   materialize               Write file secrets into the workspace
   lint [PATH...]            Check .tf / cdk.tf.json for leaked secrets (GitOps pipelines)
@@ -48,7 +52,7 @@ ${EXIT_CODES_HELP}
 Run "coffer <command> --help" for details.
 `;
 
-const TOP_COMMANDS = ['secret', 'backend', 'run', 'materialize', 'lint', 'provider', 'version', 'help'];
+const TOP_COMMANDS = ['secret', 'backend', 'store', 'run', 'materialize', 'lint', 'provider', 'version', 'help'];
 
 const VERSION_HELP = `Usage: coffer version [-o table|json]
 
@@ -94,6 +98,8 @@ async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Pr
     case 'backend':
     case 'backends':
       return backendCommand(rest, env);
+    case 'store':
+      return storeCommand(rest, env);
     case 'run':
       return runCommand(rest, env);
     case 'materialize':
@@ -118,6 +124,7 @@ async function help(topic: readonly string[], env: NodeJS.ProcessEnv): Promise<n
     if (first === 'secret' || first === 'secrets') return (out(SECRET_HELP), EXIT.ok);
     if (first === 'backend' || first === 'backends') return (out(BACKEND_HELP), EXIT.ok);
     if (first === 'provider') return (out(providerHelp()), EXIT.ok);
+    if (first === 'store') return (out(STORE_HELP), EXIT.ok);
     if (first === 'lint') return (out(LINT_HELP), EXIT.ok);
     if (first === 'version') return (out(VERSION_HELP), EXIT.ok);
   }

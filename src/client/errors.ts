@@ -55,6 +55,25 @@ export class BackendUnavailableError extends SecretStoreError {
   }
 }
 
+/** How to find out more and how to repair: the same words in every integrity error. */
+export const STORE_RECOVERY_HINT =
+  'Nothing was written. Run "coffer store verify" for a full report, and "coffer store recover --from-backup DIR" to restore a backup made with "coffer store backup DIR"';
+
+/**
+ * The embedded store found missing, damaged, rolled-back or unsafe files. Never retried and never
+ * repaired silently: the message names the file and the recovery command.
+ */
+export class StoreIntegrityError extends SecretStoreError {
+  /** The file (or directory) at fault. */
+  readonly file: string;
+
+  constructor(file: string, message: string) {
+    super('unavailable', message, { retryable: false });
+    this.name = 'StoreIntegrityError';
+    this.file = file;
+  }
+}
+
 export function isSecretStoreError(error: unknown): error is SecretStoreError {
   return error instanceof SecretStoreError;
 }

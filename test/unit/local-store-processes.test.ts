@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { LocalSecretStore } from '../../src/client/backends/local';
 import { scanLines } from '../../src/client/backends/local/journal';
 import { SecretText } from '../../src/client/secret-text';
-import { buildBundle, makeTempDir, runChild, valueFor } from './fixtures/local-store-helpers';
+import { buildBundle, copyLegacyStore, makeTempDir, runChild, sweepKillPoints, valueFor } from './fixtures/local-store-helpers';
 
 jest.setTimeout(120_000);
 
@@ -126,4 +126,15 @@ it('keeps every acknowledged write when a writer is killed with SIGKILL mid-stre
   }
   const final = open(home);
   for (const name of acknowledged) expect((await final.readValue('me', name)).reveal()).toBe(valueFor(name));
+});
+
+describe('a writer killed during append, manifest write, compaction and adoption', () => {
+  // A sample of the kill points; test/reliability/store-crash-points.test.ts tries every one.
+  it.each([
+    ['a new store', newHome],
+    ['a format-1 store', () => copyLegacyStore(newHome())],
+  ])('%s: recovers silently, keeps every acknowledged value, and writes on', async (_label, makeHome) => {
+    const sweep = await sweepKillPoints(bundle, makeHome, { rounds: 5, step: 5 });
+    expect(sweep.tried).toBeGreaterThan(10);
+  }, 300_000);
 });

@@ -434,7 +434,9 @@ describe('encryption at rest', () => {
     const putB = records.find((r) => r.ops?.[0]?.secret.name === 'b')?.ops?.[0];
     expect(sealedOfA).toBeDefined();
     expect(putB).toBeDefined();
-    const forged = { t: 'tx', ops: [{ ...putB, secret: { ...putB?.secret, value: sealedOfA } }] };
+    // Chained to the last record like a real one, so only the value binding can catch it.
+    const lastLine = fs.readFileSync(journal).toString('latin1').trimEnd().split('\n').pop() ?? '';
+    const forged = { t: 'tx', ops: [{ ...putB, secret: { ...putB?.secret, value: sealedOfA } }], prev: lastLine.slice(0, 64) };
     fs.appendFileSync(journal, encodeLine(forged));
 
     const fresh = open(home);

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SecretStoreError } from '../../errors';
+import { checkPrivate } from './integrity';
 import { errnoCode, fsyncDir, uniqueTempPath, unlinkQuietly, writeFileDurably } from './paths';
 
 const KEY_BYTES = 32;
@@ -45,6 +46,7 @@ export function loadOrCreateKey(keyPath: string): Buffer {
 
 /** Reads the store key; undefined when there is none yet. */
 export function loadKey(keyPath: string): Buffer | undefined {
+  checkPrivate(keyPath, 'key');
   let key: Buffer;
   try {
     key = fs.readFileSync(keyPath);

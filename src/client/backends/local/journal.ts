@@ -33,7 +33,16 @@ export function decodeLine(line: Buffer): unknown {
 export interface ScannedLine {
   /** Byte offset of the line in its file. */
   readonly start: number;
+  /** Byte offset just after its `\n`. */
+  readonly end: number;
+  /** The line's checksum (sha256 hex of its JSON): what the next record and the manifest chain to. */
+  readonly hash: string;
   readonly value: unknown;
+}
+
+/** The checksum an encoded line starts with. */
+export function lineHash(line: Buffer): string {
+  return line.toString('latin1', 0, HASH_HEX);
 }
 
 export interface ScanResult {
@@ -60,7 +69,12 @@ export function scanLines(data: Buffer, base: number): ScanResult {
     if (value === undefined) {
       return { lines, validEnd: base + position, damagedInMiddle: hasValidLineAfter(data, newline + 1) };
     }
-    lines.push({ start: base + position, value });
+    lines.push({
+      start: base + position,
+      end: base + newline + 1,
+      hash: data.toString('latin1', position, position + HASH_HEX),
+      value,
+    });
     position = newline + 1;
   }
   return { lines, validEnd: base + position, damagedInMiddle: false };

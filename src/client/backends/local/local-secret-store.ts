@@ -8,6 +8,8 @@ import {
   SecretNotFoundError,
   SecretStoreError,
   SecretValidationError,
+  STORE_RECOVERY_HINT,
+  StoreIntegrityError,
 } from '../../errors';
 import {
   checkEnabledHasTarget,
@@ -24,6 +26,7 @@ import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput 
 import { SecretText } from '../../secret-text';
 import { loadKey, loadOrCreateKey, ValueCipher, type SealedValue } from './cipher';
 import { JournaledState } from './journaled-state';
+import { valueContext } from './value-context';
 import { resolveCofferHome, storeLayout, type StoreLayout } from './paths';
 import type { Operation, StoredSecret } from './records';
 import type { SecretIndex } from './secret-index';
@@ -264,13 +267,20 @@ export class LocalSecretStore implements SecretStore {
 
   /**
    * The key for writing. A new key is only made for a store without secrets: if the key file went
-   * missing while secrets exist, a fresh key would silently make all of them unreadable.
+   * missing while secrets exist, a fresh key would silently make all of them unreadable. For the
+   * same reason a key that does not open the existing records (the key file was replaced) is
+   * refused before anything is sealed with it.
    */
   #writeCipher(index: SecretIndex): ValueCipher {
     if (this.#cipher !== undefined) return this.#cipher;
     const key = index.size === 0 ? loadOrCreateKey(this.#layout.keyPath) : loadKey(this.#layout.keyPath);
     if (key === undefined) throw missingKey(this.#layout);
-    this.#cipher = new ValueCipher(key);
+    const cipher = new ValueCipher(key);
+    const sample = index.newest();
+    if (sample !== undefined && cipher.open(sample.value, valueContext(sample.user, sample.id, sample.valueVersion)) === undefined) {
+      throw wrongKey(this.#layout, sample);
+    }
+    this.#cipher = cipher;
     return this.#cipher;
   }
 
@@ -306,10 +316,6 @@ function defaultIdentity(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** Additional authenticated data: a ciphertext only opens on the record and version it was made for. */
-function valueContext(user: string, id: string, valueVersion: number): string {
-  return `coffer-local-value/v1\0${user}\0${id}\0${valueVersion}`;
-}
 
 function validateCreate(input: CreateSecretInput, prefix: string): SecretFields {
   const fields: SecretFields = {
@@ -437,6 +443,13 @@ function undecryptable(secret: StoredSecret): SecretStoreError {
     'unavailable',
     `the value of secret "${secret.name}" of user "${secret.user}" cannot be decrypted: the store key does not match or the data is damaged`,
     { retryable: false },
+  );
+}
+
+function wrongKey(layout: StoreLayout, sample: StoredSecret): StoreIntegrityError {
+  return new StoreIntegrityError(
+    layout.keyPath,
+    `the store key ${layout.keyPath} does not open the existing records (secret "${sample.name}" of user "${sample.user}" fails to decrypt): it was replaced or the data is damaged, so nothing new is written under it. Restore the original key file. ${STORE_RECOVERY_HINT}`,
   );
 }
 

@@ -22,6 +22,7 @@ export interface StoreLayout {
   readonly keyPath: string;
   readonly lockPath: string;
   readonly snapshotPath: string;
+  readonly manifestPath: string;
   journalPath(generation: number): string;
 }
 
@@ -29,12 +30,17 @@ export const JOURNAL_PREFIX = 'journal.';
 export const TEMP_SUFFIX = '.tmp';
 
 export function storeLayout(home: string): StoreLayout {
-  const dir = path.join(home, 'store');
+  return storeDirLayout(path.join(home, 'store'));
+}
+
+/** The files of a store (or of a backup of one) in `dir`. */
+export function storeDirLayout(dir: string): StoreLayout {
   return {
     dir,
     keyPath: path.join(dir, 'key'),
     lockPath: path.join(dir, 'lock'),
     snapshotPath: path.join(dir, 'snapshot'),
+    manifestPath: path.join(dir, 'manifest'),
     journalPath: (generation) => path.join(dir, `${JOURNAL_PREFIX}${generation}`),
   };
 }

@@ -29,7 +29,12 @@ export type Operation =
   | { readonly op: 'put'; readonly secret: StoredSecret }
   | { readonly op: 'delete'; readonly user: string; readonly id: string };
 
-export const FORMAT_VERSION = 1;
+/**
+ * Format 2 added the manifest, the hash chain (`prev`) in journal records and `base` in snapshots.
+ * Format-1 files (written before) are still read, and adopted by the next write.
+ */
+export const FORMAT_VERSION = 2;
+export const LEGACY_FORMAT = 1;
 
 /** First line of every journal file; the generation must match the file name and the snapshot. */
 export interface JournalHeader {
@@ -42,6 +47,8 @@ export interface JournalHeader {
 export interface Transaction {
   readonly t: 'tx';
   readonly ops: readonly Operation[];
+  /** Hash of the line before this one (format 2): a removed, swapped or replaced line breaks the chain. */
+  readonly prev?: string;
 }
 
 export interface SnapshotHeader {
@@ -49,6 +56,15 @@ export interface SnapshotHeader {
   readonly format: number;
   readonly generation: number;
   readonly count: number;
+  /** The committed state this snapshot was folded from (format 2): lets a reader finish a compaction that crashed before its manifest was written. */
+  readonly base?: SnapshotBase;
+}
+
+/** Generation, acknowledged journal length and last record hash of the manifest a snapshot was made from. */
+export interface SnapshotBase {
+  readonly generation: number;
+  readonly length: number;
+  readonly last: string;
 }
 
 export interface SnapshotSecret {
@@ -104,8 +120,10 @@ function expectType(fields: Fields, t: string, what: string): void {
 
 function checkFormat(fields: Fields, what: string): number {
   const format = int(fields, 'format', what);
-  if (format !== FORMAT_VERSION) {
-    throw new RecordFormatError(`${what} has format ${format}; this version of Coffer reads format ${FORMAT_VERSION}`);
+  if (format !== FORMAT_VERSION && format !== LEGACY_FORMAT) {
+    throw new RecordFormatError(
+      `${what} has format ${format}; this version of Coffer reads formats ${LEGACY_FORMAT} and ${FORMAT_VERSION}`,
+    );
   }
   return format;
 }
@@ -150,7 +168,8 @@ export function parseTransaction(value: unknown): Transaction {
   const f = object(value, 'journal record');
   expectType(f, 'tx', 'journal record');
   if (!Array.isArray(f.ops)) throw new RecordFormatError('journal record.ops is not an array');
-  return { t: 'tx', ops: f.ops.map(parseOperation) };
+  const ops = f.ops.map(parseOperation);
+  return f.prev === undefined ? { t: 'tx', ops } : { t: 'tx', ops, prev: str(f, 'prev', 'journal record') };
 }
 
 export function parseSnapshotHeader(value: unknown): SnapshotHeader {
@@ -161,7 +180,14 @@ export function parseSnapshotHeader(value: unknown): SnapshotHeader {
     format: checkFormat(f, 'snapshot header'),
     generation: int(f, 'generation', 'snapshot header'),
     count: int(f, 'count', 'snapshot header'),
+    ...(f.base === undefined ? {} : { base: parseSnapshotBase(f.base) }),
   };
+}
+
+function parseSnapshotBase(value: unknown): SnapshotBase {
+  const what = 'snapshot base';
+  const f = object(value, what);
+  return { generation: int(f, 'generation', what), length: int(f, 'length', what), last: str(f, 'last', what) };
 }
 
 export function parseSnapshotSecret(value: unknown): StoredSecret {
@@ -174,4 +200,39 @@ export function parseSnapshotEnd(value: unknown): SnapshotEnd {
   const f = object(value, 'snapshot end');
   expectType(f, 'end', 'snapshot end');
   return { t: 'end', count: int(f, 'count', 'snapshot end') };
+}
+
+/**
+ * The `manifest` file (format 2): the commit point of the store. It names the generation, the
+ * snapshot's checksum and the journal's acknowledged length and last record, so a missing,
+ * emptied, truncated or rolled-back file is told apart from an empty store.
+ */
+export interface Manifest {
+  readonly t: 'manifest';
+  readonly format: number;
+  readonly generation: number;
+  /** null before the first compaction. */
+  readonly snapshot: { readonly sha256: string; readonly bytes: number } | null;
+  readonly journal: { readonly length: number; readonly last: string };
+}
+
+export function parseManifest(value: unknown): Manifest {
+  const what = 'manifest';
+  const f = object(value, what);
+  expectType(f, 'manifest', what);
+  const format = int(f, 'format', what);
+  if (format !== FORMAT_VERSION) throw new RecordFormatError(`manifest has format ${format}; expected ${FORMAT_VERSION}`);
+  const journal = object(f.journal, 'manifest.journal');
+  let snapshot: Manifest['snapshot'] = null;
+  if (f.snapshot !== null) {
+    const s = object(f.snapshot, 'manifest.snapshot');
+    snapshot = { sha256: str(s, 'sha256', 'manifest.snapshot'), bytes: int(s, 'bytes', 'manifest.snapshot') };
+  }
+  return {
+    t: 'manifest',
+    format,
+    generation: int(f, 'generation', what),
+    snapshot,
+    journal: { length: int(journal, 'length', 'manifest.journal'), last: str(journal, 'last', 'manifest.journal') },
+  };
 }

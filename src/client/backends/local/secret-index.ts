@@ -65,6 +65,13 @@ export class SecretIndex {
     return [...(this.#users.get(user)?.byName.values() ?? [])];
   }
 
+  /** The most recently updated secret, to check a key against; undefined when empty. */
+  newest(): StoredSecret | undefined {
+    let newest: StoredSecret | undefined;
+    for (const secret of this.#byId.values()) if (newest === undefined || secret.updatedAt > newest.updatedAt) newest = secret;
+    return newest;
+  }
+
   all(): StoredSecret[] {
     return [...this.#byId.values()];
   }

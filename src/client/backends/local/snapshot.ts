@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeLine, encodeLine, scanLines } from './journal';
@@ -8,6 +9,7 @@ import {
   parseSnapshotHeader,
   parseSnapshotSecret,
   RecordFormatError,
+  type SnapshotBase,
   type SnapshotEnd,
   type SnapshotHeader,
   type SnapshotSecret,
@@ -16,7 +18,16 @@ import {
 
 export interface Snapshot {
   readonly generation: number;
+  readonly format: number;
+  readonly base?: SnapshotBase;
   readonly secrets: StoredSecret[];
+  /** Checksum and size of the whole file, as the manifest records them. */
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export function sha256Hex(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /**
@@ -41,7 +52,14 @@ export function readSnapshot(file: string): Snapshot | undefined {
   if (header.count !== body.length || end.count !== body.length) {
     throw new RecordFormatError(`snapshot holds ${body.length} secrets but says ${header.count}`);
   }
-  return { generation: header.generation, secrets: body.map((line) => parseSnapshotSecret(line.value)) };
+  return {
+    generation: header.generation,
+    format: header.format,
+    ...(header.base ? { base: header.base } : {}),
+    secrets: body.map((line) => parseSnapshotSecret(line.value)),
+    sha256: sha256Hex(data),
+    bytes: data.length,
+  };
 }
 
 /**
@@ -68,16 +86,23 @@ export function readSnapshotGeneration(file: string): number {
   }
 }
 
-/** Writes a complete snapshot to a temp file, fsyncs it, and renames it into place. */
-export function writeSnapshot(file: string, generation: number, secrets: readonly StoredSecret[]): void {
-  const header: SnapshotHeader = { t: 'snapshot', format: FORMAT_VERSION, generation, count: secrets.length };
+/** Writes a complete snapshot to a temp file, fsyncs it, and renames it into place; returns its checksum and size. */
+export function writeSnapshot(
+  file: string,
+  generation: number,
+  secrets: readonly StoredSecret[],
+  base: SnapshotBase,
+): { sha256: string; bytes: number } {
+  const header: SnapshotHeader = { t: 'snapshot', format: FORMAT_VERSION, generation, count: secrets.length, base };
+  const hash = createHash('sha256');
   const end: SnapshotEnd = { t: 'end', count: secrets.length };
   const temp = uniqueTempPath(file);
   const fd = fs.openSync(temp, 'wx', 0o600);
+  let position = 0;
   try {
-    let position = 0;
     const put = (line: Buffer): void => {
       writeFully(fd, line, position);
+      hash.update(line);
       position += line.length;
     };
     put(encodeLine(header));
@@ -100,4 +125,5 @@ export function writeSnapshot(file: string, generation: number, secrets: readonl
     throw error;
   }
   fsyncDir(path.dirname(file));
+  return { sha256: hash.digest('hex'), bytes: position };
 }
