@@ -19,6 +19,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeDirectories } from '../client/bounded-fs';
 import { CliError, EXIT } from './errors';
 
 export interface Ownership {
@@ -80,7 +81,7 @@ export function writeSafely(where: WriteTarget, data: Buffer, mode: number, owne
   let step = 'create the directory for';
   let created = false;
   try {
-    if (where.root !== undefined) fs.mkdirSync(where.root, { recursive: true, mode: 0o700 });
+    if (where.root !== undefined) makeDirectories(where.root, 0o700);
     walk(where, secret, owner, true);
     checkFinal(where.target, secret);
     const expectedDir = fs.realpathSync(dir);

@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { FileInputError, makeDirectories, readBoundedTextFile } from './bounded-fs';
 import { SecretStoreError } from './errors';
 import { SecretText } from './secret-text';
 
@@ -67,6 +68,9 @@ const FIELDS_BY_KIND: Record<BackendKind, ReadonlySet<string>> = {
  * through `CredentialStore` (credential-store.ts): `checkUser` refuses it everywhere else.
  */
 export const CREDENTIALS_USER = '@coffer-credentials';
+
+/** Far above any real config; `COFFER_CONFIG=/dev/zero` must fail, not fill memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -272,10 +276,11 @@ export function parseConfig(text: string, source: string): CofferConfig {
 export function loadConfig(file: string): CofferConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextFile(file, MAX_CONFIG_BYTES, `the config file ${file}`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { backends: {} };
-    throw new ConfigError(`cannot read the config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    if (!(error instanceof FileInputError)) throw error;
+    if (error.code === 'ENOENT') return { backends: {} };
+    throw new ConfigError(error.message);
   }
   return parseConfig(text, file);
 }
@@ -286,7 +291,12 @@ export function saveConfig(file: string, config: CofferConfig): void {
   const text = `${JSON.stringify(config, null, 2)}\n`;
   parseConfig(text, file);
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    makeDirectories(dir, 0o700);
+  } catch (error) {
+    if (error instanceof FileInputError) throw new ConfigError(`cannot save the config file ${file}: ${error.message}`);
+    throw error;
+  }
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fd = fs.openSync(temp, 'wx', 0o600);
   try {
