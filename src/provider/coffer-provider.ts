@@ -3,7 +3,8 @@
  * Every setting is an attribute with an environment-variable fallback; credentials (tokens,
  * AppRole secret IDs, JWTs) come from the environment only, so templates never hold them.
  */
-import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
+import { AuditedSecretStore, auditSinkFromEnv, defaultActor, type AuditSink } from '../client/audit';
+import { FileInputError } from '../client/bounded-fs';
 import { CoderSecretStore } from '../client/backends/coder';
 import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
@@ -134,7 +135,16 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
       const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
-      return { store: new AuditedSecretStore(reads, auditSinkFromEnv(home, env), defaultActor(env)), dynamicSecrets: dynamicSecretsFor(store) };
+      let sink: AuditSink;
+      try {
+        sink = auditSinkFromEnv(home, env);
+      } catch (error) {
+        // The audit log's directory cannot be created (e.g. home = "/proc/coffer").
+        if (!(error instanceof FileInputError)) throw error;
+        diagnostics.addError(`Cannot configure the ${kind} backend`, `The audit log: ${error.message}.`, config.home !== null ? ['home'] : undefined);
+        return undefined;
+      }
+      return { store: new AuditedSecretStore(reads, sink, defaultActor(env)), dynamicSecrets: dynamicSecretsFor(store) };
     },
     async close(data: CofferProviderData) {
       await data.store.close();
