@@ -125,7 +125,7 @@ export function writeSafely(where: WriteTarget, data: Buffer, mode: number, owne
 function walk(where: WriteTarget, secret: string, owner: Ownership | undefined, create: boolean): void {
   const base = where.root ?? path.parse(where.target).root;
   const relative = path.relative(base, path.dirname(where.target));
-  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+  if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
     throw new UnsafeTargetError(`refusing to write secret "${secret}": ${where.target} is outside --root ${base}`);
   }
   let current = base;
