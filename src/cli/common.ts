@@ -1,7 +1,6 @@
 /** Pieces shared by the commands: the store for a command, users, metadata output, capabilities. */
 import { openStore } from '../client/open-store';
-import { CREDENTIALS_USER } from '../client/profiles';
-import { checkUser } from '../client/rules';
+import { checkUser, RESERVED_USER_PREFIX } from '../client/rules';
 import type { SecretMetadata, SecretStore } from '../client/secret-store';
 import { CliError, EXIT, UsageError } from './errors';
 
@@ -28,15 +27,16 @@ export async function withStore<T>(
   }
 }
 
-/** The `--user` value; the credentials owner is reserved for `coffer backend`. */
+/**
+ * The `--user` value, checked by the shared rule. A reserved user (the owner of stored backend
+ * credentials) is a usage error: it is not a user at all; other broken rules are invalid input.
+ */
 export function userOption(raw: string | undefined, command: string): string {
   const user = raw ?? 'me';
-  if (user.toLowerCase() === CREDENTIALS_USER || user.startsWith('@coffer-')) {
-    throw new UsageError(`user "${user}" is reserved for backend credentials (see "coffer backend")`, command);
-  }
-  const problem = checkUser(user);
-  if (problem) throw new CliError(EXIT.invalid, problem.message);
-  return user;
+  const problem = checkUser(user, '--user');
+  if (problem === undefined) return user;
+  if (user.startsWith(RESERVED_USER_PREFIX)) throw new UsageError(problem.message, command);
+  throw new CliError(EXIT.invalid, problem.message);
 }
 
 export function formatMode(mode: number): string {

@@ -2,6 +2,7 @@
  * Exit codes and the errors the CLI reports as one line. Messages are written by Coffer from
  * names, paths and rules only: no constructor here is ever given a secret value.
  */
+import { FileInputError } from '../client/bounded-fs';
 import { isSecretStoreError, StoreIntegrityError, type SecretErrorCode } from '../client/errors';
 
 /** The exit codes of every `coffer` command (documented in `coffer --help` and docs/cli.md). */
@@ -77,7 +78,10 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failed;
 }
 
-/** True for errors whose message was written for users (no stack trace needed). */
+/**
+ * True for errors whose message was written for users: they are reported as one line and never
+ * with a stack trace, even with COFFER_DEBUG=1 (a stack is for Coffer's own bugs).
+ */
 export function isUserError(error: unknown): boolean {
-  return error instanceof CliError || isSecretStoreError(error);
+  return error instanceof CliError || isSecretStoreError(error) || error instanceof FileInputError;
 }

@@ -5,7 +5,8 @@
 import * as readline from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import * as tty from 'node:tty';
-import { CliError, EXIT } from './errors';
+import { FileInputError, readBoundedFile } from '../client/bounded-fs';
+import { CliError, EXIT, UsageError } from './errors';
 
 /** Exit code when the user cancels a prompt with Ctrl-C (128 + SIGINT, like a shell). */
 export const EXIT_CANCELLED = 130;
@@ -56,7 +57,40 @@ function editDistance(a: string, b: string): number {
 }
 
 export function warn(message: string): void {
-  err(`coffer: warning: ${message}\n`);
+  err(`coffer: warning: ${displayText(message)}\n`);
+}
+
+/**
+ * Characters a terminal must never receive raw from data: C0/C1 controls and DEL (an ESC starts
+ * a control sequence: `\x1b[2J` clears the screen), invisible and bidirectional formatting
+ * characters (U+202E reverses what follows), line/paragraph separators, lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The one escaping every CLI output of backend-provided text goes through (tables, messages,
+ * warnings, progress): unprintable characters become visible escapes (`\n`, `\x1b`, `\u202e`).
+ * A store edited behind Coffer's back may hold such names even though the rules refuse them.
+ */
+export function displayText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const named = NAMED_ESCAPES[c];
+    if (named !== undefined) return named;
+    const code = c.codePointAt(0) as number;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * JSON.stringify escapes C0 controls and lone surrogates inside strings itself (a raw newline in
+ * its output is layout); DEL, C1 and the formatting characters become `\uXXXX`: the same data.
+ */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function escapeJson(json: string): string {
+  return json.replace(UNPRINTABLE_IN_JSON, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -76,6 +110,20 @@ export async function readStdin(limitBytes: number, what: string): Promise<Buffe
     chunks.push(buffer);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * A file named on the command line, bounded (see bounded-fs.ts): a file that is too large is
+ * invalid input (exit 5); one that cannot be read or is not a regular file is a usage error.
+ */
+export function readUserFile(file: string, limitBytes: number, what: string, command: string): Buffer {
+  try {
+    return readBoundedFile(file, limitBytes, what);
+  } catch (error) {
+    if (!(error instanceof FileInputError)) throw error;
+    if (error.code === 'too_large') throw new CliError(EXIT.invalid, error.message);
+    throw new UsageError(error.message, command);
+  }
 }
 
 /** Strict UTF-8 decoding that keeps every byte's meaning, including a leading BOM. */
@@ -151,8 +199,9 @@ export async function confirm(question: string): Promise<boolean> {
   }
 }
 
-/** Columns padded to the widest cell, two spaces apart, no trailing spaces. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to the widest cell, two spaces apart, no trailing spaces. Cells are escaped (`displayText`). */
+export function renderTable(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((row) => row.map(displayText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -163,7 +212,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 }
 
 export function printJson(value: unknown): void {
-  out(`${JSON.stringify(value, null, 2)}\n`);
+  out(`${escapeJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 /**
@@ -177,7 +226,7 @@ export class Progress {
   step(text: string, fraction?: number): void {
     if (!this.#active) return;
     const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(fraction * 20)).padEnd(20, '.')}] `;
-    const line = `${bar}${text}`;
+    const line = `${bar}${displayText(text)}`;
     err(`\r${line.padEnd(this.#width)}`);
     this.#width = line.length;
   }

@@ -8,7 +8,7 @@ import { runCommand } from './commands/run';
 import { secretCommand, SECRET_HELP } from './commands/secret';
 import { storeCommand, STORE_HELP } from './commands/store';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
-import { err, out, printJson, unknownCommand } from './io';
+import { displayText, err, out, printJson, unknownCommand } from './io';
 
 export const VERSION = '0.1.0';
 
@@ -45,7 +45,7 @@ Environment:
   COFFER_HOME        Embedded store home (default \${XDG_DATA_HOME:-~/.local/share}/coffer)
   COFFER_USER        Who "me" is in the embedded store (default: your login name)
   COFFER_AUDIT_LOG   Audit log file, "stderr" or "off" (default: audit.log in COFFER_HOME)
-  COFFER_DEBUG=1     Print stack traces of unexpected errors
+  COFFER_DEBUG=1     Print stack traces of unexpected (internal) errors; never for user errors
 
 ${EXIT_CODES_HELP}
 
@@ -148,13 +148,16 @@ function version(argv: readonly string[]): number {
   return EXIT.ok;
 }
 
-/** One line on stderr; stack traces only for unexpected errors and only with COFFER_DEBUG=1. */
+/**
+ * One line on stderr. Stack traces only for unexpected errors (Coffer's own bugs) and only with
+ * COFFER_DEBUG=1: a user error is fully described by its message. The message is escaped, since
+ * it may quote names read from a backend.
+ */
 function report(error: unknown, env: NodeJS.ProcessEnv): number {
   const debug = env.COFFER_DEBUG === '1' || env.COFFER_DEBUG === 'true';
   if (isUserError(error)) {
-    err(`coffer: ${(error as Error).message}\n`);
+    err(`coffer: ${displayText((error as Error).message)}\n`);
     if (error instanceof UsageError) err(`Run "coffer ${error.command ? `${error.command} ` : ''}--help" for usage.\n`);
-    if (debug && (error as Error).stack) err(`${(error as Error).stack}\n`);
   } else {
     err('coffer: unexpected error (set COFFER_DEBUG=1 for details)\n');
     if (debug) err(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

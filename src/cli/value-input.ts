@@ -7,10 +7,9 @@
  *   4. a hidden prompt when stdin is a terminal.
  * Never prompts when stdin is not a terminal; never echoes or prints the value.
  */
-import * as fs from 'node:fs';
 import { SecretText } from '../client/secret-text';
-import { CliError, EXIT, UsageError } from './errors';
-import { decodeUtf8, promptHidden, readStdin, stdinIsTTY, warn } from './io';
+import { UsageError } from './errors';
+import { decodeUtf8, promptHidden, readStdin, readUserFile, stdinIsTTY, warn } from './io';
 
 /** Far above any backend's value limit; the store names the real limit. */
 export const MAX_VALUE_INPUT_BYTES = 1024 * 1024;
@@ -82,22 +81,7 @@ export async function readValueInput(flags: ValueFlags, request: ValueRequest): 
   return new SecretText(text);
 }
 
+/** A regular file of at most MAX_VALUE_INPUT_BYTES (`/dev/zero`, a FIFO or a directory is refused). */
 function readValueFile(file: string, command: string): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read --value-file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      command,
-    );
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size > MAX_VALUE_INPUT_BYTES)
-      throw new CliError(EXIT.invalid, `--value-file ${file} is larger than ${MAX_VALUE_INPUT_BYTES} bytes`);
-    return decodeUtf8(fs.readFileSync(fd), `--value-file ${file}`);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return decodeUtf8(readUserFile(file, MAX_VALUE_INPUT_BYTES, `--value-file ${file}`, command), `--value-file ${file}`);
 }

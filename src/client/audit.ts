@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeDirectories } from './bounded-fs';
 import { isSecretStoreError } from './errors';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from './secret-store';
 import type { SecretText } from './secret-text';
@@ -33,7 +34,7 @@ export type AuditSink = (entry: AuditEntry) => void;
  * O_APPEND descriptor, so lines from concurrent processes do not interleave.
  */
 export function fileAuditSink(file: string): AuditSink {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectories(path.dirname(file), 0o700);
   return (entry) => fs.appendFileSync(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
 }
 

@@ -9,6 +9,7 @@ import { AuditedSecretStore, auditSinkFromEnv, defaultActor, type AuditSink } fr
 import { CoderSecretStore } from './backends/coder';
 import { LocalSecretStore, resolveCofferHome } from './backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from './backends/vault';
+import { CredentialStore } from './credential-store';
 import { SecretStoreError } from './errors';
 import {
   BUILTIN_LOCAL,
@@ -116,15 +117,14 @@ async function createBackend(ctx: BackendContext): Promise<SecretStore> {
   }
 }
 
-/** The embedded store that keeps backend credentials: the default Coffer home, audited. */
-export function openCredentialStore(env: NodeJS.ProcessEnv = process.env, sink?: AuditSink): SecretStore {
-  const local = new LocalSecretStore({ env });
-  return new AuditedSecretStore(local, sink ?? auditSinkFromEnv(local.home, env), defaultActor(env));
+/** The stored backend credentials: the embedded store in the default Coffer home, audited. */
+export function openCredentialStore(env: NodeJS.ProcessEnv = process.env, sink?: AuditSink): CredentialStore {
+  return new CredentialStore(env, sink);
 }
 
 export function backendContext(selection: BackendSelection, env: NodeJS.ProcessEnv): BackendContext {
-  let credentials: SecretStore | undefined;
-  const open = async (): Promise<SecretStore> => (credentials ??= openCredentialStore(env));
+  let credentials: CredentialStore | undefined;
+  const open = async (): Promise<CredentialStore> => (credentials ??= openCredentialStore(env));
   const specFor = (key: string): CredentialSpec => {
     const spec = credentialSpecs(selection.profile).find((s) => s.key === key);
     if (spec === undefined) {

@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SecretNotFoundError, SecretStoreError } from './errors';
-import type { SecretStore } from './secret-store';
+import { FileInputError, makeDirectories, readBoundedTextFile } from './bounded-fs';
+import { SecretStoreError } from './errors';
 import { SecretText } from './secret-text';
 
 export const BACKEND_KINDS = ['local', 'vault', 'coder'] as const;
@@ -63,8 +63,14 @@ const FIELDS_BY_KIND: Record<BackendKind, ReadonlySet<string>> = {
   coder: new Set(['kind', 'url']),
 };
 
-/** The reserved owner of stored backend credentials in the embedded store. */
+/**
+ * The reserved owner of stored backend credentials in the embedded store. Reachable only
+ * through `CredentialStore` (credential-store.ts): `checkUser` refuses it everywhere else.
+ */
 export const CREDENTIALS_USER = '@coffer-credentials';
+
+/** Far above any real config; `COFFER_CONFIG=/dev/zero` must fail, not fill memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -116,31 +122,27 @@ export function credentialSecretName(profileName: string, key: string): string {
   return `backend.${profileName}.${key}`;
 }
 
+/** Reads stored credentials: `CredentialStore.read`, kept as an interface so profiles.ts needs no store. */
+export interface StoredCredentials {
+  read(profileName: string, key: string): Promise<SecretText | undefined>;
+}
+
 /**
  * Where a credential is found: the first set environment variable, else the embedded store.
- * Returns undefined when neither has it. `credentials` is the embedded store (opened lazily by
- * the caller); only its `readValue` is used, and only when no environment variable is set.
+ * Returns undefined when neither has it. `credentials` opens the credential store lazily, only
+ * when no environment variable is set.
  */
 export async function resolveCredential(
   profileName: string,
   spec: CredentialSpec,
   env: NodeJS.ProcessEnv,
-  credentials: () => Promise<SecretStore>,
+  credentials: () => Promise<StoredCredentials>,
 ): Promise<SecretText | undefined> {
   for (const variable of spec.envVars) {
     const value = env[variable];
     if (value !== undefined && value !== '') return new SecretText(value);
   }
-  const store = await credentials();
-  const name = credentialSecretName(profileName, spec.key);
-  try {
-    // A metadata look-up first, so an absent credential leaves no failed read in the audit log.
-    await store.get(CREDENTIALS_USER, name);
-  } catch (error) {
-    if (error instanceof SecretNotFoundError) return undefined;
-    throw error;
-  }
-  return store.readValue(CREDENTIALS_USER, name);
+  return (await credentials()).read(profileName, spec.key);
 }
 
 /** Where the config lives: `$COFFER_CONFIG`, else `${XDG_CONFIG_HOME:-~/.config}/coffer/config.json`. */
@@ -274,10 +276,11 @@ export function parseConfig(text: string, source: string): CofferConfig {
 export function loadConfig(file: string): CofferConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedTextFile(file, MAX_CONFIG_BYTES, `the config file ${file}`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { backends: {} };
-    throw new ConfigError(`cannot read the config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    if (!(error instanceof FileInputError)) throw error;
+    if (error.code === 'ENOENT') return { backends: {} };
+    throw new ConfigError(error.message);
   }
   return parseConfig(text, file);
 }
@@ -288,7 +291,12 @@ export function saveConfig(file: string, config: CofferConfig): void {
   const text = `${JSON.stringify(config, null, 2)}\n`;
   parseConfig(text, file);
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    makeDirectories(dir, 0o700);
+  } catch (error) {
+    if (error instanceof FileInputError) throw new ConfigError(`cannot save the config file ${file}: ${error.message}`);
+    throw error;
+  }
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fd = fs.openSync(temp, 'wx', 0o600);
   try {

@@ -19,7 +19,7 @@ export interface RuleViolation {
 
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Names the workspace itself relies on; compared case-insensitively. */
+/** Names the workspace itself relies on (Coder's list); compared case-insensitively. */
 export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set([
   'PATH', 'HOME', 'SHELL', 'USER', 'LOGNAME', 'PWD', 'OLDPWD', 'LANG', 'TERM', 'IFS', 'CDPATH',
   'ENV', 'BASH_ENV', 'TMPDIR', 'TMP', 'TEMP', 'HOSTNAME', 'SSH_AUTH_SOCK', 'SSH_CLIENT',
@@ -28,8 +28,70 @@ export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set([
   'XDG_CACHE_HOME', 'XDG_STATE_HOME',
 ]);
 
-/** Prefixes owned by Coder, git, the C library and the dynamic loaders. */
+/**
+ * Coffer's addition to Coder's list: variables that make a program load code, libraries or
+ * settings from somewhere else, run a command, or weaken TLS. A secret delivered under one of
+ * these names (by `coffer run`, or after the backend was edited) would hijack every process of
+ * the workspace, so they are refused. Compared case-insensitively. See docs/provider.md.
+ */
+export const HOOK_ENV_NAMES: ReadonlySet<string> = new Set([
+  // Node.js: flags, module search path, REPL module, extra CAs, TLS verification off.
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED',
+  // Perl and Ruby: options and library paths (PERL5* and PERL_* are prefixes below).
+  'PERLLIB', 'PERLIO', 'PERLDB_OPTS', 'RUBYOPT', 'RUBYLIB', 'RUBYPATH', 'RUBYSHELL', 'GEM_HOME', 'GEM_PATH', 'BUNDLE_GEMFILE',
+  // Java and .NET: agent and startup hooks, class path.
+  'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'JAVA_OPTS', 'CLASSPATH',
+  'DOTNET_STARTUP_HOOKS', 'COR_ENABLE_PROFILING', 'COR_PROFILER', 'COR_PROFILER_PATH',
+  // Shells: startup files and prompts that are evaluated, option sets.
+  'PROMPT_COMMAND', 'PS0', 'PS1', 'PS2', 'PS3', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'ZDOTDIR', 'FPATH', 'INPUTRC', 'HISTFILE', 'GLOBIGNORE',
+  // C library and resolver: code/config loaded from a path, allocator and resolver tuning.
+  'GCONV_PATH', 'GLIBC_TUNABLES', 'NLSPATH', 'LOCPATH', 'HOSTALIASES', 'LOCALDOMAIN', 'RES_OPTIONS', 'GETCONF_DIR',
+  // Other interpreters and tool chains: PHP, Lua (LUA_* prefix), Tcl, Go, Rust.
+  'PHPRC', 'PHP_INI_SCAN_DIR', 'TCLLIBPATH', 'GOFLAGS', 'GOTOOLCHAIN', 'GOENV', 'RUSTC_WRAPPER', 'RUSTC_WORKSPACE_WRAPPER',
+  // Commands other programs run for us.
+  'SSH_ASKPASS', 'SUDO_ASKPASS', 'BROWSER', 'MANPAGER', 'LESSOPEN', 'LESSCLOSE', 'LESSKEY',
+  // TLS: key logging and trust stores.
+  'SSLKEYLOGFILE', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+]);
+
+/** Prefixes owned by Coder, git, the C library and the dynamic loaders (Coder's list). */
 export const RESERVED_ENV_PREFIXES: readonly string[] = ['GIT_', 'LC_', 'LD_', 'DYLD_'];
+
+/** Coffer's addition: families of interpreter, shell and allocator hooks (see HOOK_ENV_NAMES). */
+export const HOOK_ENV_PREFIXES: readonly string[] = [
+  'PYTHON', 'PERL5', 'PERL_', 'NPM_CONFIG_', 'BASH_', 'MALLOC_', 'LUA_', 'CORECLR_',
+];
+
+/**
+ * Characters that must never appear in a name, user or path: C0 and C1 controls and DEL (Cc),
+ * invisible format characters such as the bidirectional overrides U+202A–U+202E and isolates
+ * U+2066–U+2069, U+200E/U+200F and zero-width characters (Cf), line and paragraph separators
+ * (Zl, Zp) and unpaired surrogates (Cs). Printed raw they rewrite a terminal or disguise a name.
+ */
+const UNSAFE_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+/** `U+001B` for the first unsafe character of `text`, or undefined. */
+export function findUnsafeCharacter(text: string): string | undefined {
+  const match = UNSAFE_CHARACTER.exec(text);
+  if (match === null) return undefined;
+  return `U+${(match[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function unsafeCharacterViolation(text: string, field: string): RuleViolation | undefined {
+  const found = findUnsafeCharacter(text);
+  if (found === undefined) return undefined;
+  return violation(
+    field,
+    `${field} must not contain control, invisible or bidirectional formatting characters (found ${found})`,
+  );
+}
+
+/**
+ * Owners starting with "@" belong to Coffer itself (`@coffer-credentials` keeps stored backend
+ * credentials). No Coder, Vault or operating-system user name starts with "@", so refusing them
+ * costs nothing and keeps Coffer's own data out of reach of every secret API.
+ */
+export const RESERVED_USER_PREFIX = '@';
 
 function violation(field: string, message: string): RuleViolation {
   return { field, message };
@@ -45,6 +107,8 @@ export function checkName(name: string, field = 'name'): RuleViolation | undefin
     return violation(field, `${field} must not contain "${bad}" (names are used in URL paths; "/", "?" and "#" are not allowed)`);
   }
   if (name.includes('\0')) return violation(field, `${field} must not contain NUL characters`);
+  const unsafe = unsafeCharacterViolation(name, field);
+  if (unsafe !== undefined) return unsafe;
   const length = [...name].length;
   if (length > MAX_NAME_LENGTH) {
     return violation(field, `${field} must be at most ${MAX_NAME_LENGTH} characters (got ${length})`);
@@ -75,10 +139,21 @@ export function checkEnvName(envName: string, field = 'env_name'): RuleViolation
   if (prefix !== undefined) {
     return violation(field, `${field} "${envName}" is reserved: names starting with ${prefix} are not allowed`);
   }
+  const hook = HOOK_ENV_NAMES.has(upper) ? upper : HOOK_ENV_PREFIXES.find((p) => upper.startsWith(p));
+  if (hook !== undefined) {
+    const what = hook === upper ? `${field} "${envName}"` : `${field} "${envName}" (names starting with ${hook})`;
+    return violation(
+      field,
+      `${what} is reserved: it makes programs load code or settings, run commands or weaken TLS (loader and interpreter hooks are never delivered)`,
+    );
+  }
   return undefined;
 }
 
-/** `""` means "no file" and is valid. */
+/**
+ * `""` means "no file" and is valid. Otherwise the path must name one file: `~/` or `/` first,
+ * no empty, `.` or `..` component, no trailing `/`, no control or formatting characters.
+ */
 export function checkFilePath(filePath: string, field = 'file_path'): RuleViolation | undefined {
   if (filePath === '') return undefined;
   if (!filePath.startsWith('~/') && !filePath.startsWith('/')) {
@@ -88,6 +163,16 @@ export function checkFilePath(filePath: string, field = 'file_path'): RuleViolat
   const bytes = Buffer.byteLength(filePath, 'utf8');
   if (bytes > MAX_FILE_PATH_BYTES) {
     return violation(field, `${field} must be at most ${MAX_FILE_PATH_BYTES} bytes (got ${bytes})`);
+  }
+  const unsafe = unsafeCharacterViolation(filePath, field);
+  if (unsafe !== undefined) return unsafe;
+  if (filePath.endsWith('/')) {
+    return violation(field, `${field} must name a file, not a directory (it must not end with "/")`);
+  }
+  const components = filePath.slice(filePath.startsWith('~/') ? 2 : 1).split('/');
+  if (components.some((c) => c === '')) return violation(field, `${field} must not contain "//"`);
+  if (components.some((c) => c === '.' || c === '..')) {
+    return violation(field, `${field} must not contain "." or ".." components (write the path it names)`);
   }
   return undefined;
 }
@@ -114,8 +199,18 @@ export function checkEnabledHasTarget(enabled: boolean, envName: string, filePat
   return undefined;
 }
 
-/** `me`, a username, or a UUID; the same path-segment rules as a name. */
+/**
+ * `me`, a username, or a UUID; the same path-segment rules as a name, and never a user
+ * reserved for Coffer (see RESERVED_USER_PREFIX). Every backend and every entry point (provider,
+ * CLI, constructs) calls this, so the reserved users are refused in one place.
+ */
 export function checkUser(user: string, field = 'user'): RuleViolation | undefined {
+  if (user.startsWith(RESERVED_USER_PREFIX)) {
+    return violation(
+      field,
+      `${field} "${user}" is reserved: users starting with "${RESERVED_USER_PREFIX}" belong to Coffer (stored backend credentials are managed with "coffer backend")`,
+    );
+  }
   return checkName(user, field);
 }
 

@@ -4,6 +4,7 @@
  * cdktn's `cdk.tf.json`), `*.tfvars` and `*.tfvars.json`; skips `.terraform/`, `.git/` and
  * `node_modules/`.
  */
+import { FileInputError, readBoundedTextFile } from '../client/bounded-fs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HclSyntaxError, parseHcl } from './hcl';
@@ -58,8 +59,11 @@ function collect(target: string, skip: ReadonlySet<string>, out: string[]): void
 
 /** Thrown for a path that does not exist (the CLI exits 3). */
 export class LintPathError extends Error {
-  constructor(readonly path: string) {
-    super(`no such file or directory: ${path}`);
+  constructor(
+    readonly path: string,
+    message = `no such file or directory: ${path}`,
+  ) {
+    super(message);
     this.name = 'LintPathError';
   }
 }
@@ -142,7 +146,7 @@ export function lintPaths(paths: readonly string[], options: LintOptions = {}): 
     const dir = path.dirname(file);
     const model = modules.get(dir) ?? emptyModule();
     modules.set(dir, model);
-    const problem = addFile(model, file, fs.readFileSync(file, 'utf8'));
+    const problem = addFile(model, file, readLintFile(file));
     if (problem) parseErrors.push(problem);
   }
   const findings = [
@@ -156,4 +160,16 @@ export function lintPaths(paths: readonly string[], options: LintOptions = {}): 
     errorCount: findings.filter((f) => f.severity === 'error').length,
     warningCount: findings.filter((f) => f.severity === 'warning').length,
   };
+}
+
+/** Configuration files are small; a device, FIFO or huge file named on the command line is refused. */
+const MAX_LINT_FILE_BYTES = 16 * 1024 * 1024;
+
+function readLintFile(file: string): string {
+  try {
+    return readBoundedTextFile(file, MAX_LINT_FILE_BYTES, file);
+  } catch (error) {
+    if (error instanceof FileInputError) throw new LintPathError(file, error.message);
+    throw error;
+  }
 }

@@ -5,7 +5,8 @@
  * one exception: `coder_token`, which a Coder template feeds from the owner's session token that
  * Coder hands the build (docs/coder.md).
  */
-import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
+import { AuditedSecretStore, auditSinkFromEnv, defaultActor, type AuditSink } from '../client/audit';
+import { FileInputError } from '../client/bounded-fs';
 import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
@@ -163,9 +164,17 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
       const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
-      const auditSink = coderBuild !== undefined && !env.COFFER_AUDIT_LOG?.trim() ? providerLogAuditSink(log, coderBuild) : auditSinkFromEnv(home, env);
+      let sink: AuditSink;
+      try {
+        sink = coderBuild !== undefined && !env.COFFER_AUDIT_LOG?.trim() ? providerLogAuditSink(log, coderBuild) : auditSinkFromEnv(home, env);
+      } catch (error) {
+        // The audit log's directory cannot be created (e.g. home = "/proc/coffer").
+        if (!(error instanceof FileInputError)) throw error;
+        diagnostics.addError(`Cannot configure the ${kind} backend`, `The audit log: ${error.message}.`, config.home !== null ? ['home'] : undefined);
+        return undefined;
+      }
       return {
-        store: new AuditedSecretStore(reads, auditSink, defaultActor(env)),
+        store: new AuditedSecretStore(reads, sink, defaultActor(env)),
         dynamicSecrets: dynamicSecretsFor(store),
         claims: { scope: claimScopeFromEnvironment(env), registry: new ClaimRegistry() },
         coderBuild,

@@ -6,7 +6,6 @@ import { LocalSecretStore } from '../../src/client/backends/local';
 import { backendContext, openStore, selectBackend } from '../../src/client/open-store';
 import {
   CREDENTIALS_USER,
-  credentialSecretName,
   loadConfig,
   parseConfig,
   resolveConfigPath,
@@ -132,12 +131,8 @@ describe('openStore', () => {
     await expect(ctx.requireCredential('secret-id')).rejects.toThrow(
       'backend "prod" needs its AppRole secret_id: set COFFER_VAULT_SECRET_ID or VAULT_SECRET_ID, or store it with "coffer backend register prod --kind vault … --store-credential secret-id"',
     );
-    const store = new LocalSecretStore({ home: sb.cofferHome, identity: SANDBOX_USER });
-    await store.create(CREDENTIALS_USER, {
-      name: credentialSecretName('prod', 'role-id'),
-      value: new SecretText('stored-role'),
-      enabled: false,
-    });
+    const store = sb.credentials();
+    await store.write('prod', 'role-id', new SecretText('stored-role'));
     await store.close();
     expect((await ctx.requireCredential('role-id')).reveal()).toBe('stored-role');
     const fromEnv = backendContext(selection, { ...sb.env, VAULT_ROLE_ID: 'env-role' });
@@ -271,11 +266,14 @@ describe('coffer backend', () => {
       current: 'prod',
       backends: { prod: { kind: 'vault', url: 'https://vault.example.com' } },
     });
-    const store = sb.store();
+    const credentials = sb.credentials();
     // One trailing newline (echo) is dropped from credentials.
-    expect((await store.readValue(CREDENTIALS_USER, 'backend.prod.token')).reveal()).toBe('hvs.CREDENTIAL-VALUE');
-    expect((await store.get(CREDENTIALS_USER, 'backend.prod.token')).enabled).toBe(false);
-    await store.close();
+    expect((await credentials.read('prod', 'token'))?.reveal()).toBe('hvs.CREDENTIAL-VALUE');
+    await credentials.close();
+    // Stored disabled, so it is never delivered (read below the credential API on purpose).
+    const raw = new LocalSecretStore({ home: sb.cofferHome, identity: SANDBOX_USER, internalOwner: CREDENTIALS_USER });
+    expect((await raw.get(CREDENTIALS_USER, 'backend.prod.token')).enabled).toBe(false);
+    await raw.close();
 
     const list = (env?: NodeJS.ProcessEnv) => JSON.parse(run(['backend', 'list', '-o', 'json'], undefined, env).stdout);
     expect(list().find((b: { name: string }) => b.name === 'prod').credentials[0].source).toBe('stored');
@@ -292,8 +290,8 @@ describe('coffer backend', () => {
 
     // Removing the profile removes its stored credential.
     expect(run(['backend', 'remove', 'prod']).status).toBe(0);
-    const after = sb.store();
-    await expect(after.get(CREDENTIALS_USER, 'backend.prod.token')).rejects.toMatchObject({ code: 'not_found' });
+    const after = sb.credentials();
+    await expect(after.has('prod', 'token')).resolves.toBe(false);
     await after.close();
     expect(fs.readFileSync(sb.audit, 'utf8')).not.toContain('CREDENTIAL-VALUE');
   });

@@ -167,6 +167,8 @@ test('the canary never appears in any output, error, audit line, config or store
   expect((await store.readValue('me', 'piped')).reveal()).toBe(`${canary}-2`);
   expect((await store.readValue('me', 'typed')).reveal()).toBe(canary);
   expect((await store.readValue('me', 'IMPORTED')).reveal()).toBe(canary);
-  expect((await store.readValue('@coffer-credentials', 'backend.prod.token')).reveal()).toBe(canary);
   await store.close();
+  const credentials = sb.credentials();
+  expect((await credentials.read('prod', 'token'))?.reveal()).toBe(canary);
+  await credentials.close();
 });

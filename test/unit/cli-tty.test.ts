@@ -116,9 +116,9 @@ describe('hidden prompt', () => {
     );
     expect(r.code).toBe(0);
     expect(r.output).not.toContain(TYPED);
-    const store = sb.store();
-    expect((await store.readValue('@coffer-credentials', 'backend.prod.session-token')).reveal()).toBe(TYPED);
-    await store.close();
+    const credentials = sb.credentials();
+    expect((await credentials.read('prod', 'session-token'))?.reveal()).toBe(TYPED);
+    await credentials.close();
   });
 
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;

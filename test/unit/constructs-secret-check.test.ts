@@ -71,6 +71,7 @@ describe('SecretCheck', () => {
     [{ secrets: ['ok', 'bad/name'] }, /SecretCheck "c": secrets\[1\] must not contain "\/"/],
     [{ secrets: [' padded'] }, /secrets\[0\] must not start or end with whitespace/],
     [{ secrets: ['ok'], user: '' }, /user must not be blank/],
+    [{ secrets: ['ok'], user: '@coffer-credentials' }, /user "@coffer-credentials" is reserved/],
   ])('fails for bad props %j', (props, message) => {
     const stack = stackWith(undefined);
     expect(() => new SecretCheck(stack, 'c', props as never)).toThrow(message);

@@ -78,6 +78,11 @@ describe('UserSecret', () => {
     [{ envName: undefined, filePath: undefined }, /an enabled secret needs envName or filePath/],
     [{ valueVersion: ' ' }, /valueVersion must not be blank/],
     [{ user: 'a?b' }, /user must not contain "\?"/],
+    // Issue #8 defect 1: the owner of stored backend credentials is refused like everywhere else.
+    [{ user: '@coffer-credentials' }, /user "@coffer-credentials" is reserved: users starting with "@" belong to Coffer/],
+    [{ name: 'a\u001b[2Jb' }, /name must not contain control, invisible or bidirectional formatting characters \(found U\+001B\)/],
+    [{ envName: 'NODE_OPTIONS' }, /envName "NODE_OPTIONS" is reserved: it makes programs load code/],
+    [{ filePath: '~/dir/' }, /filePath must name a file/],
   ])('fails for bad props %j', (overrides, message) => {
     const stack = stackWith();
     const value = SecretValue.variable(stack, 'v');

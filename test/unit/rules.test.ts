@@ -5,7 +5,11 @@ import {
   checkFileOwner,
   checkFilePath,
   checkName,
+  checkUser,
   checkValue,
+  findUnsafeCharacter,
+  HOOK_ENV_NAMES,
+  HOOK_ENV_PREFIXES,
   parseFileMode,
 } from '../../src/client/rules';
 
@@ -73,5 +77,67 @@ describe('shared secret rules', () => {
     expect(parseFileMode('0440')).toBe(0o440);
     expect(parseFileMode('0o600')).toBe(0o600);
     expect(parseFileMode('999')).toBeUndefined();
+  });
+
+  // Issue #8 defect 1: one shared rule for reserved users.
+  test.each(['@coffer-credentials', '@COFFER-CREDENTIALS', '@x', '@'])('refuses reserved user %j', (user) => {
+    expect(checkUser(user)).toEqual({ field: 'user', message: expect.stringMatching(/is reserved: users starting with "@" belong to Coffer/) });
+  });
+
+  test.each(['me', 'alice', 'alice@example.com', '7f8a0c3e-1b2d-4c5e-8f9a-0b1c2d3e4f5a'])('accepts user %j', (user) => {
+    expect(checkUser(user)).toBeUndefined();
+  });
+
+  // Issue #8 defect 9: control, invisible and bidirectional characters.
+  test.each([
+    ['a\nb', 'U+000A'],
+    ['a\u001b[2J', 'U+001B'],
+    ['a\u007f', 'U+007F'],
+    ['a\u0085', 'U+0085'],
+    ['a\u009b', 'U+009B'],
+    ['a\u200eb', 'U+200E'],
+    ['a\u200fb', 'U+200F'],
+    ['a\u202ab', 'U+202A'],
+    ['a\u202eb', 'U+202E'],
+    ['a\u2066b', 'U+2066'],
+    ['a\u2069b', 'U+2069'],
+    ['a\u2028b', 'U+2028'],
+    ['a\ufeffb', 'U+FEFF'],
+    ['a\ud800b', 'U+D800'],
+  ])('finds the unsafe character in %j', (text, code) => {
+    expect(findUnsafeCharacter(text)).toBe(code);
+    expect(checkName(text)?.message).toContain(`(found ${code})`);
+    expect(checkUser(text)?.message).toContain(`(found ${code})`);
+    expect(checkFilePath(`~/${text}`)?.message).toContain(`(found ${code})`);
+  });
+
+  test('ordinary Unicode is not unsafe', () => {
+    expect(findUnsafeCharacter('Grüße 日本 😀 e\u0301')).toBeUndefined();
+  });
+
+  test.each(['/', '~/', '~/dir/', '/etc/', '~/a/../b', '/../x', '/a/./b', '~/.', '~/..', '/etc//x', '~//x'])('file_path %j must name a file', (filePath) => {
+    expect(checkFilePath(filePath)?.field).toBe('file_path');
+  });
+
+  test.each(['~/.npmrc', '/etc/app/token', '~/.config/gh/hosts.yml', '~/..hidden', '~/a.b/c..d'])('file_path %j names a file', (filePath) => {
+    expect(checkFilePath(filePath)).toBeUndefined();
+  });
+
+  // Issue #8 defect 4: loader and interpreter hooks.
+  test.each([
+    'NODE_OPTIONS', 'node_options', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PROMPT_COMMAND', 'BASH_ENV', 'ENV', 'PERL5OPT',
+    'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'GCONV_PATH',
+    'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'RES_OPTIONS', 'SSLKEYLOGFILE', 'npm_config_script_shell', 'ZDOTDIR',
+    'PS4', 'SHELLOPTS', 'BASHOPTS', 'MALLOC_CHECK_', 'LUA_INIT', 'DOTNET_STARTUP_HOOKS', 'CORECLR_PROFILER', 'GOFLAGS', 'LESSOPEN',
+  ])('refuses the hook env_name %j', (envName) => {
+    expect(checkEnvName(envName)?.message).toMatch(/is reserved/);
+  });
+
+  test.each(['GITHUB_TOKEN', 'NPM_TOKEN', 'NODE_AUTH_TOKEN', 'PYPI_TOKEN', 'HTTPS_PROXY', 'AWS_SECRET_ACCESS_KEY', 'RUBYGEMS_API_KEY', 'PERLA'])('still accepts %j', (envName) => {
+    expect(checkEnvName(envName)).toBeUndefined();
+  });
+
+  test('every hook name and prefix is upper case, so the case-insensitive comparison finds it', () => {
+    for (const name of [...HOOK_ENV_NAMES, ...HOOK_ENV_PREFIXES]) expect(name).toBe(name.toUpperCase());
   });
 });

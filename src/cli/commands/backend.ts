@@ -1,14 +1,14 @@
 /** `coffer backend register|list|use|remove`: named backend profiles in the config file. */
 import * as path from 'node:path';
 import { resolveCofferHome } from '../../client/backends/local';
-import { SecretNotFoundError, SecretStoreError } from '../../client/errors';
+import type { CredentialStore } from '../../client/credential-store';
+import { SecretStoreError } from '../../client/errors';
 import { openCredentialStore, selectBackend, type BackendSelection } from '../../client/open-store';
 import {
   AUTH_METHODS,
   BACKEND_KINDS,
   BUILTIN_LOCAL,
   CREDENTIALS_USER,
-  credentialSecretName,
   credentialSpecs,
   loadConfig,
   resolveConfigPath,
@@ -19,7 +19,6 @@ import {
   type BackendProfile,
   type CofferConfig,
 } from '../../client/profiles';
-import type { SecretStore } from '../../client/secret-store';
 import { SecretText } from '../../client/secret-text';
 import { expectPositionals, OUTPUT_OPTION, parseCommandLine, parseOutputFormat } from '../args';
 import { CliError, EXIT, UsageError } from '../errors';
@@ -282,20 +281,8 @@ async function storeCredential(
   value: SecretText,
 ): Promise<void> {
   const store = openCredentialStore(env);
-  const name = credentialSecretName(profileName, key);
   try {
-    try {
-      await store.get(CREDENTIALS_USER, name);
-      await store.update(CREDENTIALS_USER, name, { value });
-    } catch (error) {
-      if (!(error instanceof SecretNotFoundError)) throw error;
-      await store.create(CREDENTIALS_USER, {
-        name,
-        value,
-        description: `credential "${key}" of backend profile "${profileName}"`,
-        enabled: false,
-      });
-    }
+    await store.write(profileName, key, value);
   } finally {
     await store.close();
   }
@@ -312,20 +299,13 @@ async function credentialStatus(
   name: string,
   profile: BackendProfile,
   env: NodeJS.ProcessEnv,
-  store: () => SecretStore,
+  store: () => CredentialStore,
 ): Promise<CredentialStatus[]> {
   const result: CredentialStatus[] = [];
   for (const spec of credentialSpecs(profile)) {
     const variable = spec.envVars.find((e) => env[e] !== undefined && env[e] !== '');
     let source = variable !== undefined ? `env:${variable}` : 'missing';
-    if (variable === undefined) {
-      try {
-        await store().get(CREDENTIALS_USER, credentialSecretName(name, spec.key));
-        source = 'stored';
-      } catch (error) {
-        if (!(error instanceof SecretNotFoundError)) throw error;
-      }
-    }
+    if (variable === undefined && (await store().has(name, spec.key))) source = 'stored';
     result.push({ key: spec.key, env_vars: spec.envVars, source });
   }
   return result;
@@ -354,7 +334,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     .map(([n, p]) => [n, p, false]);
   if (config.backends[BUILTIN_LOCAL] === undefined) entries.unshift([BUILTIN_LOCAL, { kind: 'local' }, true]);
 
-  let credentialStore: SecretStore | undefined;
+  let credentialStore: CredentialStore | undefined;
   const rows = [];
   try {
     for (const [name, profile, builtin] of entries) {
@@ -449,16 +429,7 @@ async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
   if (keys.size > 0) {
     const store = openCredentialStore(env);
     try {
-      for (const key of keys) {
-        const secret = credentialSecretName(name, key);
-        try {
-          await store.get(CREDENTIALS_USER, secret);
-        } catch (error) {
-          if (error instanceof SecretNotFoundError) continue;
-          throw error;
-        }
-        await store.delete(CREDENTIALS_USER, secret);
-      }
+      for (const key of keys) await store.remove(name, key);
     } finally {
       await store.close();
     }

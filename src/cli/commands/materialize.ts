@@ -13,7 +13,8 @@ import { OUTPUT_OPTION, parseCommandLine, parseOutputFormat } from '../args';
 import { formatMode, STORE_HELP, STORE_OPTIONS, userOption, withStore } from '../common';
 import { CliError, EXIT } from '../errors';
 import { err, out, printJson, renderTable } from '../io';
-import { selectForDelivery } from '../selection';
+import { checkTarget, resolveRoot, writeSafely, type Ownership } from '../safe-write';
+import { checkDeliverableValue, selectForDelivery } from '../selection';
 
 const MATERIALIZE_HELP = `Usage: coffer materialize [options]
 
@@ -73,7 +74,7 @@ export async function materializeCommand(argv: readonly string[], env: NodeJS.Pr
   const user = userOption(v.user, command);
   const format = parseOutputFormat(v.output, command);
   const home = path.resolve(v.home ?? (env.HOME !== undefined && env.HOME !== '' ? env.HOME : os.homedir()));
-  const root = v.root !== undefined ? path.resolve(v.root) : undefined;
+  const root = v.root !== undefined ? resolveRoot(v.root) : undefined;
 
   const written = await withStore(v.backend, env, async (store) => {
     const chosen = selectForDelivery(await store.list(user), {
@@ -84,25 +85,25 @@ export async function materializeCommand(argv: readonly string[], env: NodeJS.Pr
     // Resolve every target and owner first, so a bad one fails before anything is written.
     const plans = chosen.map((secret) => ({
       secret,
-      target: targetPath(secret.filePath, home, root),
+      where: { target: targetPath(secret.filePath, home, root), root },
       owner: resolveOwner(secret),
     }));
+    // No link, FIFO or device on any target's way, before anything is read or written.
+    for (const plan of plans) checkTarget(plan.where, plan.secret.name);
     // Read every value before writing any file, so a failed read leaves the workspace untouched.
     const values: SecretText[] = [];
-    for (const plan of plans) values.push(await store.readValue(user, plan.secret.name));
+    for (const plan of plans) {
+      const value = await store.readValue(user, plan.secret.name);
+      checkDeliverableValue(plan.secret.name, value);
+      values.push(value);
+    }
     const done: WrittenFile[] = [];
     plans.forEach((plan, i) => {
       const mode = plan.secret.fileMode ?? 0o600;
-      writeAtomically(
-        plan.target,
-        Buffer.from((values[i] as SecretText).reveal(), 'utf8'),
-        mode,
-        plan.owner,
-        plan.secret.name,
-      );
+      writeSafely(plan.where, Buffer.from((values[i] as SecretText).reveal(), 'utf8'), mode, plan.owner, plan.secret.name);
       done.push({
         secret: plan.secret.name,
-        path: plan.target,
+        path: plan.where.target,
         mode: formatMode(mode),
         owner: plan.secret.fileOwner ?? '',
       });
@@ -129,11 +130,6 @@ export function targetPath(filePath: string, home: string, root: string | undefi
   if (root === undefined) return absolute;
   // `absolute` is normalised (no ".."), so joining cannot leave the root.
   return path.join(root, absolute);
-}
-
-interface Ownership {
-  readonly uid: number;
-  readonly gid: number | undefined;
 }
 
 /** The uid/gid to give the file, or undefined to keep the writer's. Fails plainly when that is impossible. */
@@ -197,77 +193,5 @@ function lookup(database: 'passwd' | 'group', name: string): string[] | undefine
     return line ? line.split(':') : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Creates the missing directories of `dir` with mode 0700 (owned by `owner` when root). */
-function ensureDirectories(dir: string, owner: Ownership | undefined): void {
-  const missing: string[] = [];
-  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
-    missing.unshift(d);
-    if (path.dirname(d) === d) break;
-  }
-  for (const d of missing) {
-    try {
-      fs.mkdirSync(d, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      continue;
-    }
-    fs.chmodSync(d, 0o700); // independent of the umask
-    if (owner !== undefined) fs.chownSync(d, owner.uid, owner.gid ?? -1);
-  }
-}
-
-function writeAtomically(
-  target: string,
-  data: Buffer,
-  mode: number,
-  owner: Ownership | undefined,
-  secret: string,
-): void {
-  const dir = path.dirname(target);
-  const temp = path.join(
-    dir,
-    `.${path.basename(target)}.coffer-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`,
-  );
-  let step = 'create the directory for';
-  try {
-    ensureDirectories(dir, owner);
-    step = 'write';
-    const fd = fs.openSync(temp, 'wx', 0o600);
-    try {
-      if (owner !== undefined) fs.fchownSync(fd, owner.uid, owner.gid ?? -1);
-      fs.fchmodSync(fd, mode);
-      let done = 0;
-      while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    step = 'replace';
-    fs.renameSync(temp, target);
-    syncDirectory(dir);
-  } catch (error) {
-    try {
-      fs.unlinkSync(temp);
-    } catch {
-      // never created, or already renamed
-    }
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new CliError(EXIT.failed, `cannot ${step} ${target} for secret "${secret}" (${code})`);
-  }
-}
-
-function syncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic.
   }
 }

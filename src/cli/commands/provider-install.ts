@@ -2,6 +2,7 @@
  * `coffer provider install`: puts the provider into a filesystem mirror under both registry
  * hosts, so a plain `tofu init` / `terraform init` finds it offline.
  */
+import { makeDirectories } from '../../client/bounded-fs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,7 +36,7 @@ export function installProvider(options: InstallOptions): string[] {
   const written: string[] = [];
   for (const host of PROVIDER_HOSTS) {
     const dir = path.join(options.mirror, host, PROVIDER_NAMESPACE, PROVIDER_TYPE, options.version, platformDir());
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectories(dir, 0o755);
     // The bundle's name must not start with "terraform-provider-coffer": tofu would pick it as the executable.
     fs.copyFileSync(options.bundle, path.join(dir, 'coffer-provider.cjs'));
     const launcher = path.join(dir, `terraform-provider-${PROVIDER_TYPE}_v${options.version}`);

@@ -10,7 +10,8 @@ import { parseCommandLine } from '../args';
 import { STORE_HELP, STORE_OPTIONS, userOption, withStore } from '../common';
 import { CliError, EXIT, UsageError } from '../errors';
 import { out } from '../io';
-import { selectForDelivery } from '../selection';
+import { checkDeliverableValue, selectForDelivery } from '../selection';
+import type { SecretText } from '../../client/secret-text';
 
 const RUN_HELP = `Usage: coffer run [options] [--] CMD [ARGS...]
 
@@ -66,7 +67,14 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
       defaults: args.values.defaults !== false,
       target: 'env',
     });
-    for (const secret of chosen) childEnv[secret.envName] = (await store.readValue(user, secret.name)).reveal();
+    // Read every value first: the environment is only changed once every value passed the rules.
+    const values: [string, SecretText][] = [];
+    for (const secret of chosen) {
+      const value = await store.readValue(user, secret.name);
+      checkDeliverableValue(secret.name, value);
+      values.push([secret.envName, value]);
+    }
+    for (const [envName, value] of values) childEnv[envName] = value.reveal();
   });
   return spawnAndWait(file, fileArgs, childEnv);
 }

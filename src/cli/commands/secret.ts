@@ -1,5 +1,4 @@
 /** `coffer secret create|update|list|delete|check|import`. */
-import * as fs from 'node:fs';
 import {
   checkEnabledHasTarget,
   checkEnvName,
@@ -35,11 +34,13 @@ import {
   unknownCommand,
   confirm,
   decodeUtf8,
+  displayText,
   err,
   out,
   printJson,
   Progress,
   readStdin,
+  readUserFile,
   renderTable,
   stdinIsTTY,
   warn,
@@ -346,7 +347,7 @@ async function createOrUpdate(
       result = await store.update(user, name, patch);
     }
     if (format === 'json') printJson(metadataJson(result));
-    else out(`${kind === 'create' ? 'Created' : 'Updated'} secret ${result.name}.\n`);
+    else out(`${kind === 'create' ? 'Created' : 'Updated'} secret ${displayText(result.name)}.\n`);
     return EXIT.ok;
   });
 }
@@ -417,7 +418,7 @@ async function deleteSecret(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       }
     }
     await store.delete(user, name);
-    out(`Deleted secret ${meta.name}.\n`);
+    out(`Deleted secret ${displayText(meta.name)}.\n`);
     return EXIT.ok;
   });
 }
@@ -536,22 +537,7 @@ async function importSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): P
   return EXIT.ok;
 }
 
+/** A regular file of at most 1 MiB (`/dev/zero`, a FIFO or a directory is refused, never read). */
 function readImportFile(file: string, command: string): Buffer {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    throw new UsageError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, command);
-  }
-  try {
-    if (fs.fstatSync(fd).size > MAX_IMPORT_FILE_BYTES) {
-      throw new CliError(
-        EXIT.invalid,
-        `${file} is larger than 1 MiB (${MAX_IMPORT_FILE_BYTES} bytes), the import limit`,
-      );
-    }
-    return fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readUserFile(file, MAX_IMPORT_FILE_BYTES, `the import file ${file}`, command);
 }

@@ -38,6 +38,11 @@ export interface LocalSecretStoreOptions {
   readonly identity?: string;
   /** Where `COFFER_HOME`, `COFFER_USER`, `XDG_DATA_HOME` and `HOME` are read from. Default: `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The one reserved owner (users starting with "@" are refused by `checkUser`) this instance
+   * accepts. Set only by `CredentialStore`, which never hands the instance out.
+   */
+  readonly internalOwner?: string;
   /** How long a call waits for another process's write. @default 30000 */
   readonly lockTimeoutMs?: number;
   /** The journal is compacted once it exceeds this size… @default 1 MiB */
@@ -78,6 +83,7 @@ export class LocalSecretStore implements SecretStore {
 
   readonly #layout: StoreLayout;
   readonly #state: JournaledState;
+  readonly #internalOwner: string | undefined;
   #cipher: ValueCipher | undefined;
   #closed = false;
 
@@ -87,6 +93,7 @@ export class LocalSecretStore implements SecretStore {
     this.#layout = storeLayout(this.home);
     this.storeDir = this.#layout.dir;
     this.identity = options.identity ?? defaultIdentity(env);
+    this.#internalOwner = options.internalOwner;
     this.#state = new JournaledState(this.#layout, {
       lockTimeoutMs: options.lockTimeoutMs ?? 30_000,
       compactMinBytes: options.compactMinBytes ?? 1024 * 1024,
@@ -227,6 +234,7 @@ export class LocalSecretStore implements SecretStore {
   }
 
   #resolveUser(user: string): string {
+    if (this.#internalOwner !== undefined && user === this.#internalOwner) return user;
     throwIfViolated(checkUser(user));
     if (user !== ME) return user;
     throwIfViolated(checkUser(this.identity, 'identity'));

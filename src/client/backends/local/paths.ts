@@ -1,3 +1,4 @@
+import { makeDirectories } from '../../bounded-fs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,7 +54,8 @@ export function uniqueTempPath(target: string): string {
 /** Creates `dir` (and missing parents) readable by the owner only. */
 export function ensurePrivateDir(dir: string): void {
   if (fs.existsSync(dir)) return;
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Not `{ recursive: true }`: Node's mkdir -p never ends on /proc (see bounded-fs.ts).
+  makeDirectories(dir, 0o700);
   // The umask can only remove bits, but be explicit in case the directory raced into existence.
   fs.chmodSync(dir, 0o700);
   fsyncDir(path.dirname(dir));

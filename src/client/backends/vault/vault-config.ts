@@ -27,6 +27,7 @@
  * role id is set, else `jwt` when a JWT role and a JWT source are set.
  */
 import { X509Certificate } from 'node:crypto';
+import { FileInputError, readBoundedTextFile } from '../../bounded-fs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -186,12 +187,15 @@ export function parseGoBool(text: string, name: string): boolean {
   throw configError(name, `${name} must be a boolean (1, t, true, 0, f, false), got "${text}"`);
 }
 
+/** Certificates, keys and tokens are far smaller; a device or a huge file is refused. */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 function readFileText(file: string, what: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readBoundedTextFile(file, MAX_CONFIG_FILE_BYTES, `${what} file ${file}`);
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    throw configError(what, `cannot read ${what} file ${file} (${code})`);
+    if (error instanceof FileInputError) throw configError(what, error.message);
+    throw error;
   }
 }
 
@@ -286,7 +290,7 @@ function tokenFromHome(env: NodeJS.ProcessEnv): string | undefined {
   const home = env.HOME;
   if (home === undefined || home === '') return undefined;
   try {
-    const token = fs.readFileSync(path.join(home, '.vault-token'), 'utf8').trim();
+    const token = readBoundedTextFile(path.join(home, '.vault-token'), MAX_CONFIG_FILE_BYTES, '~/.vault-token').trim();
     return token === '' ? undefined : token;
   } catch {
     return undefined;
