@@ -35,6 +35,6 @@ export function readProjectContext(projectDir: string): Record<string, unknown> 
 /** A cdktn App with the project's context; CDKTF_CONTEXT_JSON (set by the cdktn CLI) still wins, as in cdktn. */
 export function projectApp(options: ProjectAppOptions = {}): App {
   const projectDir = path.resolve(options.projectDir ?? process.cwd());
-  const outdir = options.outdir ?? process.env.CDKTF_OUTDIR ?? path.join(projectDir, 'cdktf.out');
+  const outdir = options.outdir ?? (process.env.CDKTF_OUTDIR || path.join(projectDir, 'cdktf.out'));
   return new App({ context: readProjectContext(projectDir), outdir });
 }
