@@ -3,6 +3,7 @@
  * zips, on machines whose PATH has no node, and a lock file that travels between machines.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { availableEngines, type Engine } from './support/engines';
 import { runProcess, type ProcessResult } from './support/process';
@@ -17,6 +18,7 @@ beforeAll(() => {
 });
 
 const orphans: number[] = [];
+const scratch: string[] = [];
 
 afterAll(() => {
   for (const pid of orphans) {
@@ -27,6 +29,7 @@ afterAll(() => {
     }
   }
   for (const machine of machines) machine.remove();
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function machine(name: string, tools: Record<string, string>): Machine {
@@ -171,4 +174,26 @@ test('the single executable leaves when the process that started it dies (no orp
   while (running()) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(running()).toBe(false);
   expect(fs.readFileSync(log, 'utf8')).toMatch(/parent process exited/);
+});
+
+test('a rebuilt release has byte-identical zips, and no artifact holds a path of the build machine', async () => {
+  const again = fs.mkdtempSync(path.join(path.dirname(release), 'rebuilt-'));
+  scratch.push(again);
+  await ok(process.execPath, [path.join(repoRoot, 'scripts/release.mjs'), '--out', again, 'linux_amd64'], { env: process.env });
+  for (const zip of [`terraform-provider-coffer_${VERSION}_linux_amd64.zip`, `coffer_${VERSION}_linux_amd64.zip`]) {
+    expect(fs.readFileSync(path.join(again, zip)).equals(fs.readFileSync(path.join(release, zip)))).toBe(true);
+  }
+  const manifest = `terraform-provider-coffer_${VERSION}_manifest.json`;
+  expect(fs.readFileSync(path.join(again, manifest), 'utf8')).toBe('{\n  "version": 1,\n  "metadata": {\n    "protocol_versions": [\n      "6.0"\n    ]\n  }\n}\n');
+  const sums = fs.readFileSync(path.join(release, `terraform-provider-coffer_${VERSION}_SHA256SUMS`), 'utf8');
+  expect(sums).toContain(`  ${manifest}\n`);
+  for (const platform of ['linux_amd64', 'linux_arm64']) {
+    const exe = unzipOne(path.join(release, `terraform-provider-coffer_${VERSION}_${platform}.zip`), path.join(again, `unzipped-${platform}`));
+    expect(path.basename(exe)).toBe(`terraform-provider-coffer_v${VERSION}`);
+    expect(fs.statSync(exe).mode & 0o777).toBe(0o755);
+    const bytes = fs.readFileSync(exe);
+    expect(bytes.includes(Buffer.from(repoRoot))).toBe(false);
+    // Nor of the runtime cache it was built from (Node's own binary has paths of Node's build hosts: not ours).
+    expect(bytes.includes(Buffer.from(path.join(os.homedir(), '.cache')))).toBe(false);
+  }
 });
