@@ -1,6 +1,6 @@
 /** `coffer provider install [--from DIR|ZIP] [--platform OS_ARCH]... [--version V] [--mirror DIR]` */
 import * as path from 'node:path';
-import { isSea } from 'node:sea';
+import { createRequire, isBuiltin } from 'node:module';
 import { parseCommandLine } from '../args';
 import { CliError, EXIT, UsageError } from '../errors';
 import { unknownCommand, err, out } from '../io';
@@ -13,6 +13,12 @@ import {
   packagesFromReleaseDir,
   type ProviderPackage,
 } from './provider-release';
+
+/** True inside the single executable; `node:sea` only exists from Node 20.12, so it is loaded lazily. */
+function runningAsSingleExecutable(): boolean {
+  if (!isBuiltin('node:sea')) return false;
+  return (createRequire(__filename)('node:sea') as typeof import('node:sea')).isSea();
+}
 
 export function providerHelp(): string {
   return `Usage: coffer provider install [--from DIR|ZIP] [--platform OS_ARCH]... [--version V] [--mirror DIR]
@@ -83,7 +89,7 @@ export function providerCommand(argv: readonly string[], version: string, distDi
       if (wantedVersion !== undefined && wantedVersion !== version) {
         throw new UsageError(`--version ${wantedVersion} needs --from; this coffer installs its own version ${version}`, 'provider install');
       }
-      written = isSea()
+      written = runningAsSingleExecutable()
         ? installPackages(mirror, [{ version, platform: here, kind: 'executable', file: process.execPath }])
         : installDevLauncher(mirror, version, here, path.join(distDir, 'coffer-provider.cjs'));
     }
