@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { availableEngines } from './support/engines';
 import { runProcess, type ProcessResult } from './support/process';
-import { repoRoot, testRelease, VERSION } from '../support/release';
+import { RELEASE_BUILD_TIMEOUT_MS, repoRoot, testRelease, VERSION } from '../support/release';
 
 const tofu = availableEngines()[0]!;
 let root: string;
@@ -22,7 +22,7 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-npm-package-'));
   const packed = execFileSync('npm', ['pack', '--pack-destination', root, '--silent'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   tarball = path.join(root, packed.trim().split('\n').pop() as string);
-});
+}, RELEASE_BUILD_TIMEOUT_MS);
 
 afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { availableEngines, type Engine } from './support/engines';
 import { runProcess, type ProcessResult } from './support/process';
-import { Machine, releaseFacts, testRelease, VERSION } from '../support/release';
+import { Machine, RELEASE_BUILD_TIMEOUT_MS, releaseFacts, testRelease, VERSION } from '../support/release';
 import { makeTestCa, startRegistry, type RegistryServer, type TestCa } from '../support/registry-server';
 
 const engines = availableEngines();
@@ -20,7 +20,7 @@ beforeAll(() => {
   release = testRelease();
   ca = makeTestCa();
   cleanups.push(() => fs.rmSync(ca.dir, { recursive: true, force: true }));
-});
+}, RELEASE_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { availableEngines, type Engine } from './support/engines';
 import { runProcess, type ProcessResult } from './support/process';
-import { Machine, repoRoot, testRelease, unzipOne, VERSION } from '../support/release';
+import { Machine, RELEASE_BUILD_TIMEOUT_MS, repoRoot, testRelease, unzipOne, VERSION } from '../support/release';
 
 const engines = availableEngines();
 let release: string;
@@ -15,7 +15,7 @@ const machines: Machine[] = [];
 
 beforeAll(() => {
   release = testRelease();
-});
+}, RELEASE_BUILD_TIMEOUT_MS);
 
 const orphans: number[] = [];
 const scratch: string[] = [];

@@ -12,6 +12,9 @@ import * as path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '../..');
 export const VERSION = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** Building the executables and zips of a release the first time takes minutes on a busy machine. */
+export const RELEASE_BUILD_TIMEOUT_MS = 15 * 60_000;
+
 export interface ReleaseFacts {
   readonly version: string;
   readonly platforms: string[];
@@ -74,14 +77,6 @@ export function unzipOne(zip: string, dir: string): string {
   execFileSync('unzip', ['-q', '-o', zip, '-d', dir]);
   const [name] = fs.readdirSync(dir);
   return path.join(dir, name as string);
-}
-
-export function which(name: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One simulated machine under a temp root; remove() deletes everything it made. */
