@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**/.gen/**', 'examples/**/.coffer-demo/**'] },
+  { ignores: ['dist/**', 'lib/**', 'node_modules/**', 'coverage/**', 'examples/**/.gen/**', 'examples/**/.coffer-demo/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

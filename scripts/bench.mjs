@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureStartup, seaProviderExecutable } from './bench-startup.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HANDSHAKE_RUNS = Number(process.env.BENCH_HANDSHAKE_RUNS ?? 30);
@@ -19,24 +20,6 @@ const toolsBin = execFileSync('bash', [path.join(root, 'scripts/setup-tools.sh')
 const tofu = path.join(toolsBin, 'tofu');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
 const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1' };
-
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
-}
-
-function clientCertPem() {
-  const dir = fs.mkdtempSync(path.join(work, 'cert-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1'], { stdio: 'ignore' });
-  return fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-}
-
-function rssKb(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-}
 
 /** `bao server -dev` on a free loopback port; stopped by the caller. */
 async function startBao() {
@@ -60,31 +43,6 @@ async function startBao() {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { address, token, stop: () => child.kill('SIGTERM') };
-}
-
-async function handshakeOnce(launcher, certPem) {
-  const started = process.hrtime.bigint();
-  const child = spawn(launcher, [], {
-    env: { ...cleanEnv, TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
-      PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000', PLUGIN_CLIENT_CERT: certPem,
-      COFFER_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const line = await new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      if (buffered.includes('\n')) resolve(buffered.split('\n')[0]);
-    });
-    child.on('exit', (code) => reject(new Error(`provider exited ${code} before the handshake`)));
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (!/^1\|6\|unix\|/.test(line)) throw new Error(`unexpected handshake line: ${line}`);
-  await new Promise((r) => setTimeout(r, 50));
-  const rss = rssKb(child.pid);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
-  return { ms, rss };
 }
 
 function run(args, cwd, env) {
@@ -130,13 +88,10 @@ resource "coffer_user_secret" "s" {
 }
 
 const startLoad = os.loadavg();
-const certPem = clientCertPem();
-const launcher = path.join(root, 'dist/dev-provider/terraform-provider-coffer');
-await handshakeOnce(launcher, certPem); // warm the page cache
-const samples = [];
-for (let i = 0; i < HANDSHAKE_RUNS; i++) samples.push(await handshakeOnce(launcher, certPem));
-const handshake = stats(samples.map((s) => s.ms));
-const idleRss = stats(samples.map((s) => s.rss));
+const launcherStartup = await measureStartup(path.join(root, 'dist/dev-provider/terraform-provider-coffer'), HANDSHAKE_RUNS);
+const seaStartup = await measureStartup(seaProviderExecutable(work), HANDSHAKE_RUNS);
+const handshake = launcherStartup.ms;
+const idleRss = launcherStartup.rssKb;
 const scenarios = [];
 for (const size of SIZES) {
   process.stderr.write(`[bench] ${size} secrets on the embedded store...\n`);
@@ -170,12 +125,14 @@ Written by \`npm run bench\` (scripts/bench.mjs); numbers are from the last run.
 
 ## Provider start-up: exec → handshake line
 
-${HANDSHAKE_RUNS} runs of the launcher (\`/bin/sh\` exec → node → bundle → P-256 certificate → gRPC bind on a
-unix socket → handshake line on stdout), timed from spawn to the line. Goal: ≤ 150 ms.
+${HANDSHAKE_RUNS} runs each, timed from spawn to the handshake line (→ P-256 certificate → gRPC bind on a unix
+socket → line on stdout): the development launcher (\`/bin/sh\` exec → node → bundle) and the released
+single executable (linux_amd64 SEA, code cache off). Goal for the release: ≤ 100 ms median.
 
-| median | p90 | min | max |
-|---|---|---|---|
-| ${fmt(handshake.median)} ms | ${fmt(handshake.p90)} ms | ${fmt(handshake.min)} ms | ${fmt(handshake.max)} ms |
+| executable | median | p90 | min | max | RSS after handshake (median) |
+|---|---|---|---|---|---|
+| launcher | ${fmt(handshake.median)} ms | ${fmt(handshake.p90)} ms | ${fmt(handshake.min)} ms | ${fmt(handshake.max)} ms | ${fmt(idleRss.median / 1024)} MiB |
+| single executable | ${fmt(seaStartup.ms.median)} ms | ${fmt(seaStartup.ms.p90)} ms | ${fmt(seaStartup.ms.min)} ms | ${fmt(seaStartup.ms.max)} ms | ${fmt(seaStartup.rssKb.median / 1024)} MiB |
 
 ## Provider memory
 

@@ -21,7 +21,8 @@ const common = {
 mkdirSync(join(root, 'dist'), { recursive: true });
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/provider/main.ts')], outfile: join(root, 'dist/coffer-provider.cjs') }),
-  build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/coffer-cli.cjs') }),
+  // The npm package's `coffer` bin is this file: it needs the shebang.
+  build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/coffer-cli.cjs'), banner: { js: '#!/usr/bin/env node' } }),
 ]);
 
 // A development executable for dev_overrides: the directory holds exactly one terraform-provider-coffer.

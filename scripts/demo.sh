@@ -4,8 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
-tools_bin="$(bash scripts/setup-tools.sh 2>/dev/null)"
+# Only what the demo needs: OpenTofu and the provider bundle (not the test tools).
+bash scripts/setup.sh --demo
+tools_bin="$(bash scripts/setup-tools.sh --demo 2>/dev/null)"
 tofu="$tools_bin/tofu"
 
 example="$root/examples/quickstart"

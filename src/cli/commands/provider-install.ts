@@ -1,57 +1,106 @@
 /**
- * `coffer provider install`: puts the provider into a filesystem mirror under both registry
- * hosts, so a plain `tofu init` / `terraform init` finds it offline.
+ * `coffer provider install`: puts provider packages into a filesystem mirror under both registry
+ * hosts, so a plain `tofu init` / `terraform init` finds them offline.
+ *
+ * Release zips go in packed (the zip file as is, so `h1:` and `zh:` hashes are the release's on
+ * every machine); a single executable goes in unpacked (same bytes, same `h1:`). The development
+ * launcher runs the bundle with whatever `node` is on PATH, so it holds no path of this machine.
  */
 import { makeDirectories } from '../../client/bounded-fs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { executableName, PROVIDER_HOSTS, PROVIDER_NAMESPACE, PROVIDER_TYPE, type ProviderPackage, zipName } from './provider-release';
 
-export const PROVIDER_HOSTS = ['registry.opentofu.org', 'registry.terraform.io'] as const;
-export const PROVIDER_NAMESPACE = 'cofferhq';
-export const PROVIDER_TYPE = 'coffer';
-
-export interface InstallOptions {
-  /** Mirror root. `~/.terraform.d/plugins` is an implied mirror for both tofu and terraform. */
-  readonly mirror: string;
-  readonly version: string;
-  /** The bundled provider (dist/coffer-provider.cjs). */
-  readonly bundle: string;
-  /** Absolute node executable the launcher execs. */
-  readonly nodePath: string;
-}
+export { currentPlatform, PROVIDER_HOSTS, PROVIDER_NAMESPACE, PROVIDER_TYPE } from './provider-release';
 
 export function defaultMirror(): string {
   return path.join(os.homedir(), '.terraform.d', 'plugins');
 }
 
-export function platformDir(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
-  const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
-  return `${platform === 'win32' ? 'windows' : platform}_${goArch[arch] ?? arch}`;
+/** Writes FILE atomically (temp file + rename): a reader never sees half a provider. */
+function writeAtomically(target: string, write: (temp: string) => void): void {
+  const temp = `${target}.${process.pid}.tmp`;
+  try {
+    write(temp);
+    fs.renameSync(temp, target);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
 }
 
-/** Installs into every host directory; returns the package directories written. */
-export function installProvider(options: InstallOptions): string[] {
-  if (!fs.existsSync(options.bundle)) throw new Error(`provider bundle not found at ${options.bundle}: run npm run build first`);
+function typeDir(mirror: string, host: string): string {
+  return path.join(mirror, host, PROVIDER_NAMESPACE, PROVIDER_TYPE);
+}
+
+/** Installs every package into every host directory; returns the paths written. */
+export function installPackages(mirror: string, packages: readonly ProviderPackage[]): string[] {
   const written: string[] = [];
   for (const host of PROVIDER_HOSTS) {
-    const dir = path.join(options.mirror, host, PROVIDER_NAMESPACE, PROVIDER_TYPE, options.version, platformDir());
-    makeDirectories(dir, 0o755);
-    // The bundle's name must not start with "terraform-provider-coffer": tofu would pick it as the executable.
-    fs.copyFileSync(options.bundle, path.join(dir, 'coffer-provider.cjs'));
-    const launcher = path.join(dir, `terraform-provider-${PROVIDER_TYPE}_v${options.version}`);
-    const script =
-      '#!/bin/sh\n' +
-      '# exec, not a child: tofu kills this process directly and would hang on an orphaned node.\n' +
-      `exec "${options.nodePath}" "$(dirname -- "$0")/coffer-provider.cjs"\n`;
-    fs.writeFileSync(`${launcher}.tmp`, script, { mode: 0o755 });
-    fs.renameSync(`${launcher}.tmp`, launcher);
-    written.push(dir);
+    for (const pkg of packages) {
+      const dir = typeDir(mirror, host);
+      const packed = path.join(dir, zipName(pkg.version, pkg.platform));
+      const unpacked = path.join(dir, pkg.version, pkg.platform);
+      makeDirectories(dir, 0o755);
+      // One layout per version and platform: a stale copy in the other layout would shadow or contradict it.
+      if (pkg.kind === 'zip') {
+        fs.rmSync(unpacked, { recursive: true, force: true });
+        writeAtomically(packed, (temp) => fs.copyFileSync(pkg.file, temp));
+        written.push(packed);
+      } else {
+        fs.rmSync(packed, { force: true });
+        replaceUnpacked(unpacked, (temp) => {
+          fs.copyFileSync(pkg.file, path.join(temp, executableName(pkg.version, pkg.platform)));
+          fs.chmodSync(path.join(temp, executableName(pkg.version, pkg.platform)), 0o755);
+        });
+        written.push(unpacked);
+      }
+    }
   }
   return written;
 }
 
-export function installHelp(mirror: string, devDir: string): string {
+/** Fills a fresh directory beside DIR, then swaps it in, so DIR holds one complete package. */
+function replaceUnpacked(dir: string, fill: (temp: string) => void): void {
+  makeDirectories(path.dirname(dir), 0o755);
+  const temp = fs.mkdtempSync(`${dir}.tmp-`);
+  try {
+    fill(temp);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(temp, dir);
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The development install: the provider bundle and a launcher that execs `node` from PATH (exec,
+ * not a child: tofu kills this process directly and would hang on an orphaned node).
+ */
+export function installDevLauncher(mirror: string, version: string, platform: string, bundle: string): string[] {
+  if (!fs.existsSync(bundle)) throw new Error(`provider bundle not found at ${bundle}: run npm run build first`);
+  const script =
+    '#!/bin/sh\n' +
+    '# Development install of terraform-provider-coffer: needs node (>= 20) on PATH.\n' +
+    'command -v node >/dev/null 2>&1 || { echo "terraform-provider-coffer: node not found on PATH (this is the development install; install a release: coffer provider install --from DIR)" >&2; exit 1; }\n' +
+    'exec node "${0%/*}/coffer-provider.cjs"\n';
+  const written: string[] = [];
+  for (const host of PROVIDER_HOSTS) {
+    const dir = typeDir(mirror, host);
+    fs.rmSync(path.join(dir, zipName(version, platform)), { force: true });
+    const unpacked = path.join(dir, version, platform);
+    replaceUnpacked(unpacked, (temp) => {
+      // The bundle's name must not start with "terraform-provider-coffer": tofu would pick it as the executable.
+      fs.copyFileSync(bundle, path.join(temp, 'coffer-provider.cjs'));
+      fs.writeFileSync(path.join(temp, executableName(version, platform)), script, { mode: 0o755 });
+    });
+    written.push(unpacked);
+  }
+  return written;
+}
+
+export function installHelp(mirror: string): string {
+  const addresses = PROVIDER_HOSTS.map((h) => `"${h}/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"`).join(', ');
   return [
     `Installed ${PROVIDER_NAMESPACE}/${PROVIDER_TYPE} into the filesystem mirror ${mirror}.`,
     '',
@@ -62,19 +111,15 @@ export function installHelp(mirror: string, devDir: string): string {
           '  provider_installation {',
           '    filesystem_mirror {',
           `      path    = "${mirror}"`,
-          `      include = [${PROVIDER_HOSTS.map((h) => `"${h}/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"`).join(', ')}]`,
+          `      include = [${addresses}]`,
           '    }',
-          `    direct { exclude = [${PROVIDER_HOSTS.map((h) => `"${h}/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}"`).join(', ')}] }`,
+          `    direct { exclude = [${addresses}] }`,
           '  }',
         ].join('\n'),
     '',
-    'After reinstalling the same version, delete its entry in .terraform.lock.hcl and run init again',
-    '(the lock file pins the package checksum).',
-    '',
-    'Alternative for provider development, without init (dev_overrides):',
-    '  provider_installation {',
-    `    dev_overrides { "registry.opentofu.org/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}" = "${devDir}" }`,
-    '    direct {}',
-    '  }',
+    'To record hashes for every platform in .terraform.lock.hcl (so it holds on other machines):',
+    `  tofu providers lock -fs-mirror=${mirror} -platform=linux_amd64 -platform=linux_arm64`,
+    'After reinstalling the same version with other bytes, delete its entry in .terraform.lock.hcl',
+    'and run init again (the lock file pins the package checksum).',
   ].join('\n');
 }

@@ -37,6 +37,9 @@ export async function serveProvider(options: ServeOptions): Promise<void> {
     return;
   }
 
+  // Sampled before anything slow: a parent that dies during start-up must still be noticed.
+  const parent = process.ppid;
+
   // go-plugin's server eats interrupts: tofu shares our process group and sends StopProvider itself.
   process.on('SIGINT', () => log.debug('ignoring SIGINT; tofu sends StopProvider'));
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: describe(reason) }));
@@ -101,7 +104,6 @@ export async function serveProvider(options: ServeOptions): Promise<void> {
   log.debug('provider serving', { address: socketPath, tls: serverCert !== undefined, uptime_ms: Math.round(performance.now()) });
 
   // If tofu dies without Shutdown we would be orphaned: leave when our parent changes.
-  const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) exit('parent process exited');
   }, PARENT_POLL_MS).unref();
