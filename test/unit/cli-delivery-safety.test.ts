@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeLine, decodeLine } from '../../src/client/backends/local/journal';
+import { editStoredSecrets } from '../support/store-editor';
 import { buildCli, makeSandbox, runCli, type CliBundle, type Sandbox } from './fixtures/cli-helpers';
 
 let cli: CliBundle;
@@ -27,29 +27,9 @@ const create = (args: readonly string[], value: string): void => {
   if (r.status !== 0) throw new Error(r.stderr);
 };
 
-/**
- * What someone with write access to the store directory can do: change a field of a stored
- * secret in the journal and recompute the line's checksum.
- */
+/** A field of a stored secret changed behind Coffer's back, the store made consistent again. */
 function editStoredSecret(name: string, edit: Record<string, unknown>): void {
-  const dir = path.join(sb.cofferHome, 'store');
-  let edited = 0;
-  for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('journal.'))) {
-    const full = path.join(dir, file);
-    const lines = fs.readFileSync(full).toString('utf8').split('\n').filter((l) => l !== '');
-    const rewritten = lines.map((line) => {
-      const payload = decodeLine(Buffer.from(line, 'utf8')) as { ops?: { op: string; secret?: Record<string, unknown> }[] } | undefined;
-      if (payload?.ops === undefined) return `${line}\n`;
-      for (const op of payload.ops) {
-        if (op.op === 'put' && op.secret?.name === name) {
-          Object.assign(op.secret, edit);
-          edited += 1;
-        }
-      }
-      return encodeLine(payload).toString('utf8');
-    });
-    fs.writeFileSync(full, rewritten.join(''));
-  }
+  const edited = editStoredSecrets(sb.cofferHome, (secret) => (secret.name === name ? (Object.assign(secret, edit), true) : false));
   if (edited === 0) throw new Error(`secret ${name} not found in the journal`);
 }
 

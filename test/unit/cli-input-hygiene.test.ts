@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeLine, encodeLine } from '../../src/client/backends/local/journal';
+import { editStoredSecrets } from '../support/store-editor';
 import { buildCli, makeSandbox, runCli, type CliBundle, type Sandbox } from './fixtures/cli-helpers';
 
 let cli: CliBundle;
@@ -95,19 +95,9 @@ describe('bounded reads and directories that end (defect 8)', () => {
   });
 });
 
-/** Renames a stored secret in the journal (checksum recomputed), as a store edited behind Coffer's back. */
+/** Renames a stored secret behind Coffer's back, the store made consistent again. */
 function renameStoredSecret(from: string, to: string): void {
-  const dir = path.join(sb.cofferHome, 'store');
-  for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('journal.'))) {
-    const full = path.join(dir, file);
-    const lines = fs.readFileSync(full).toString('utf8').split('\n').filter((l) => l !== '');
-    const rewritten = lines.map((line) => {
-      const payload = decodeLine(Buffer.from(line, 'utf8')) as { ops?: { op: string; secret?: { name: string } }[] } | undefined;
-      for (const op of payload?.ops ?? []) if (op.secret?.name === from) op.secret.name = to;
-      return payload?.ops === undefined ? `${line}\n` : encodeLine(payload).toString('utf8');
-    });
-    fs.writeFileSync(full, rewritten.join(''));
-  }
+  editStoredSecrets(sb.cofferHome, (secret) => (secret.name === from ? ((secret.name = to), true) : false));
 }
 
 describe('input hygiene (defect 9)', () => {
