@@ -1,0 +1,15 @@
+/**
+ * The reliability suite needs what the e2e suite needs (tools, provider bundle, mirror), plus a
+ * directory where each test file records its figures for docs/reliability.md.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import e2eGlobalSetup from '../e2e/global-setup';
+import { RESULTS_DIR_ENV } from '../support/reliability-report';
+
+export default async function globalSetup(): Promise<void> {
+  await e2eGlobalSetup();
+  process.env[RESULTS_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-reliability-results-'));
+  process.env.COFFER_RELIABILITY_STARTED = String(Date.now());
+}

@@ -1,0 +1,81 @@
+/**
+ * Figures of the reliability suite: each test file records what it tried and survived into a
+ * JSON file in the run's results directory (set by the reliability global setup); the global
+ * teardown turns them into docs/reliability.md.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const RESULTS_DIR_ENV = 'COFFER_RELIABILITY_RESULTS';
+
+/** One line of the report: a category (e.g. "bad input: provider") and its counters. */
+export interface FigureRecord {
+  readonly category: string;
+  /** Counters such as `cases`, `passed`, `faults survived`, `leaks`. */
+  readonly figures: Readonly<Record<string, number>>;
+  /** Short notes: what failed, which cases wait for another branch. */
+  readonly notes?: readonly string[];
+}
+
+/** Records figures for this run; without the global setup (a plain `jest file`) it does nothing. */
+export function recordFigures(record: FigureRecord): void {
+  const dir = process.env[RESULTS_DIR_ENV];
+  if (!dir || !fs.existsSync(dir)) return;
+  const slug = record.category.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+  fs.writeFileSync(path.join(dir, `${slug}-${process.pid}-${Date.now()}.json`), JSON.stringify(record));
+}
+
+export function readFigures(dir: string): FigureRecord[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as FigureRecord);
+}
+
+export interface MachineFacts {
+  readonly date: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly tools: Readonly<Record<string, string>>;
+  readonly durationSeconds: number;
+}
+
+/** The Markdown document: date and machine first, then one table row per category. */
+export function renderReport(records: readonly FigureRecord[], machine: MachineFacts): string {
+  const byCategory = new Map<string, { figures: Record<string, number>; notes: string[] }>();
+  for (const r of records) {
+    const entry = byCategory.get(r.category) ?? { figures: {}, notes: [] };
+    for (const [k, v] of Object.entries(r.figures)) entry.figures[k] = (entry.figures[k] ?? 0) + v;
+    entry.notes.push(...(r.notes ?? []));
+    byCategory.set(r.category, entry);
+  }
+  const tools = Object.entries(machine.tools)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const lines = [
+    '# Reliability figures',
+    '',
+    'Written by the reliability suite (`npm run test:reliability`, part of `bash scripts/test.sh`);',
+    'regenerated on every run — do not edit by hand. What each category does: `test/reliability/`.',
+    '',
+    `- Date: ${machine.date} (UTC)`,
+    `- Machine: ${machine.cores} cores, ${machine.memoryGiB} GiB memory, Node ${machine.node}${tools ? `, ${tools}` : ''}`,
+    `- Suite duration: ${machine.durationSeconds} s`,
+    '',
+    '| Category | Figures |',
+    '| --- | --- |',
+  ];
+  for (const [category, entry] of [...byCategory].sort(([a], [b]) => a.localeCompare(b))) {
+    const figures = Object.entries(entry.figures)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
+    lines.push(`| ${category} | ${figures} |`);
+  }
+  const notes = [...byCategory].flatMap(([category, e]) => e.notes.map((n) => `- ${category}: ${n}`));
+  if (notes.length > 0) lines.push('', '## Notes', '', ...notes);
+  lines.push('');
+  return lines.join('\n');
+}
