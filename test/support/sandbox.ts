@@ -34,31 +34,36 @@ export class Sandbox {
     };
   }
 
-  /** path → sha256 of content and mode, for every file and directory under the sandbox. */
+  /** Every file and directory under the sandbox, with content hashes (see snapshotTree). */
   snapshot(): Map<string, string> {
-    const seen = new Map<string, string>();
-    const walk = (dir: string): void => {
-      if (!fs.existsSync(dir)) return;
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        const rel = path.relative(this.root, full);
-        if (entry.isDirectory()) {
-          seen.set(`${rel}/`, 'dir');
-          walk(full);
-        } else {
-          const stat = fs.lstatSync(full);
-          const content = entry.isFile() ? fs.readFileSync(full) : Buffer.from(fs.readlinkSync(full));
-          seen.set(rel, `${createHash('sha256').update(content).digest('hex')} ${stat.mode.toString(8)}`);
-        }
-      }
-    };
-    walk(this.root);
-    return seen;
+    return snapshotTree(this.root);
   }
 
   cleanup(): void {
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** path (relative to root) → sha256 of content and mode, for every file, link and directory under root. */
+export function snapshotTree(root: string): Map<string, string> {
+  const seen = new Map<string, string>();
+  const walk = (dir: string): void => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full);
+      if (entry.isDirectory()) {
+        seen.set(`${rel}/`, 'dir');
+        walk(full);
+      } else {
+        const stat = fs.lstatSync(full);
+        const content = entry.isFile() ? fs.readFileSync(full) : Buffer.from(fs.readlinkSync(full));
+        seen.set(rel, `${createHash('sha256').update(content).digest('hex')} ${stat.mode.toString(8)}`);
+      }
+    }
+  };
+  walk(root);
+  return seen;
 }
 
 /** What changed between two snapshots: added, removed and modified paths. */
