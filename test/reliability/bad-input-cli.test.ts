@@ -8,8 +8,7 @@
  */
 import * as path from 'node:path';
 import { runProcess, type ProcessResult } from '../e2e/support/process';
-import { caseTitle, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
-import { recordFigures } from '../support/reliability-report';
+import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
 import { Sandbox, snapshotChanges } from '../support/sandbox';
 
 interface CliCase extends CorpusCaseBase {
@@ -22,7 +21,7 @@ interface CliCase extends CorpusCaseBase {
 
 const cli = path.resolve(__dirname, '../../dist/coffer-cli.cjs');
 const corpus = loadCorpus<CliCase>('cli');
-const outcomes = { passed: 0, failed: [] as string[] };
+const outcomes = new CorpusOutcomes('bad input: CLI', corpus.length);
 
 function coffer(sandbox: Sandbox, argv: readonly string[], stdin?: string): Promise<ProcessResult> {
   return runProcess(process.execPath, [cli, ...argv], { cwd: sandbox.home, env: sandbox.env(), input: stdin ?? '' });
@@ -30,11 +29,7 @@ function coffer(sandbox: Sandbox, argv: readonly string[], stdin?: string): Prom
 
 describe('bad input: CLI', () => {
   afterAll(() => {
-    recordFigures({
-      category: 'bad input: CLI',
-      figures: { cases: corpus.length, passed: outcomes.passed },
-      notes: outcomes.failed.length > 0 ? [`failing: ${outcomes.failed.join('; ')}`] : [],
-    });
+    outcomes.record();
   });
 
   test(`the corpus has cases (${corpus.length})`, () => {
@@ -57,9 +52,9 @@ describe('bad input: CLI', () => {
       expect(output).not.toMatch(/unexpected error/);
       // The audit log records refused attempts by design; the store itself must be untouched.
       expect(snapshotChanges(before, sandbox.snapshot(), (p) => p === 'coffer-home/audit.log')).toEqual([]);
-      outcomes.passed++;
+      outcomes.pass();
     } catch (error) {
-      outcomes.failed.push(title);
+      outcomes.fail(c, title);
       throw error;
     } finally {
       sandbox.cleanup();

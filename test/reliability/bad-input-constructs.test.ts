@@ -17,8 +17,7 @@ import {
   SensitiveMetadata,
   UserSecret,
 } from '../../src/constructs';
-import { caseTitle, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
-import { recordFigures } from '../support/reliability-report';
+import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
 import { Sandbox, snapshotChanges } from '../support/sandbox';
 
 process.env.CHECKPOINT_DISABLE = '1';
@@ -104,15 +103,11 @@ function build(c: ConstructCase, scene: Scene): void {
 }
 
 const corpus = loadCorpus<ConstructCase>('constructs');
-const outcomes = { passed: 0, failed: [] as string[] };
+const outcomes = new CorpusOutcomes('bad input: constructs', corpus.length);
 
 describe('bad input: constructs', () => {
   afterAll(() => {
-    recordFigures({
-      category: 'bad input: constructs',
-      figures: { cases: corpus.length, passed: outcomes.passed },
-      notes: outcomes.failed.length > 0 ? [`failing: ${outcomes.failed.join('; ')}`] : [],
-    });
+    outcomes.record();
   });
 
   test(`the corpus has at least 40 cases (${corpus.length})`, () => {
@@ -139,9 +134,9 @@ describe('bad input: constructs', () => {
       expect(message).toContain(c.expectMessage);
       expect(stackTraceLines(message)).toEqual([]);
       expect(snapshotChanges(before, sandbox.snapshot())).toEqual([]);
-      outcomes.passed++;
+      outcomes.pass();
     } catch (error) {
-      outcomes.failed.push(title);
+      outcomes.fail(c, title);
       throw error;
     } finally {
       sandbox.cleanup();

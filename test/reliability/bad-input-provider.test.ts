@@ -10,8 +10,7 @@ import { SecretText } from '../../src/client/secret-text';
 import { streamDiagnostics, validateDiagnostics, type EngineDiagnostic } from '../e2e/support/diagnostics';
 import { availableEngines } from '../e2e/support/engines';
 import { providerBlock, Workspace, type RunResult } from '../e2e/support/workspace';
-import { caseTitle, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
-import { recordFigures } from '../support/reliability-report';
+import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
 import { snapshotChanges, snapshotTree } from '../support/sandbox';
 
 interface ProviderCase extends CorpusCaseBase {
@@ -30,7 +29,7 @@ interface ProviderCase extends CorpusCaseBase {
 const INTERNAL = /internal error|unexpected error|Plugin did not respond|panic:|provider crashed/i;
 const corpus = loadCorpus<ProviderCase>('provider');
 const engine = availableEngines()[0]!;
-const outcomes = { passed: 0, failed: [] as string[] };
+const outcomes = new CorpusOutcomes('bad input: provider', corpus.length);
 
 function findDiagnostic(errors: EngineDiagnostic[], c: ProviderCase): EngineDiagnostic {
   const match = errors.find((d) => `${d.summary} ${d.detail}`.replace(/\s+/g, ' ').includes(c.expectMessage));
@@ -65,11 +64,7 @@ describe(`bad input: provider on ${engine.name} ${engine.version}`, () => {
 
   afterAll(() => {
     ws?.cleanup();
-    recordFigures({
-      category: 'bad input: provider',
-      figures: { cases: corpus.length, passed: outcomes.passed },
-      notes: outcomes.failed.length > 0 ? [`failing: ${outcomes.failed.join('; ')}`] : [],
-    });
+    outcomes.record();
   });
 
   test(`the corpus has at least 80 cases (${corpus.length})`, () => {
@@ -98,9 +93,9 @@ describe(`bad input: provider on ${engine.name} ${engine.version}`, () => {
       if (c.phase === 'apply') expectPointsAt(diagnostic, c.attribute);
 
       expect(snapshotChanges(before, snapshotTree(ws.dir.replace(/\/work$/, '')), ignore)).toEqual([]);
-      outcomes.passed++;
+      outcomes.pass();
     } catch (error) {
-      outcomes.failed.push(title);
+      outcomes.fail(c, title);
       throw error;
     }
   });

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { recordFigures } from './reliability-report';
 
 export const CORPUS_DIR = path.resolve(__dirname, '../reliability/bad-input');
 
@@ -56,4 +57,29 @@ export function stackTraceLines(text: string): string[] {
         /^(Type|Reference|Range|Syntax)?Error: /.test(line.trim()) ||
         /node:internal|\.cjs:\d+:\d+|\.ts:\d+:\d+/.test(line),
     );
+}
+
+/** Tallies a corpus run for docs/reliability.md: failures of `since` cases are counted apart. */
+export class CorpusOutcomes {
+  passed = 0;
+  private readonly pending: string[] = [];
+  private readonly failed: string[] = [];
+
+  constructor(private readonly category: string, private readonly total: number) {}
+
+  pass(): void {
+    this.passed++;
+  }
+
+  fail(testCase: CorpusCaseBase, title: string): void {
+    (testCase.since ? this.pending : this.failed).push(title);
+  }
+
+  record(): void {
+    recordFigures({
+      category: this.category,
+      figures: { cases: this.total, passed: this.passed, 'failing, fix on another branch': this.pending.length, 'failing otherwise': this.failed.length },
+      notes: this.failed.length > 0 ? [`failing: ${this.failed.join('; ')}`] : [],
+    });
+  }
 }
