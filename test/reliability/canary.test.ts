@@ -2,7 +2,7 @@
  * The canary leak test across the whole surface: both engines (tofu, terraform) × the three
  * backends (embedded, OpenBao, the Coder double), every engine command a user runs on a secret
  * (init, plan -out, show -json, apply, refresh, state pull, output, ephemeral read, data source,
- * rotate, destroy) with TF_LOG=trace, and every `coffer` command. Canary values go in through
+ * rotate, import, destroy) with TF_LOG=trace, and every `coffer` command. Canary values go in through
  * variables, stdin and import files; they must appear nowhere: engine and CLI stdout/stderr
  * (which with trace include the provider's log and its backend request log), state and plan
  * files, the embedded store's files, the audit log and the backend's request log. The only
@@ -14,6 +14,7 @@ import { backendNames, startBackend, type BackendFixture, type BackendName } fro
 import { availableEngines } from '../e2e/support/engines';
 import { runProcess } from '../e2e/support/process';
 import { providerBlock, Workspace } from '../e2e/support/workspace';
+import { SecretText } from '../../src/client/secret-text';
 import { recordFigures } from '../support/reliability-report';
 
 const cli = path.resolve(__dirname, '../../dist/coffer-cli.cjs');
@@ -66,7 +67,7 @@ describe.each(combinations)('canary everywhere: %s', (label, engine, backend) =>
     const env: NodeJS.ProcessEnv = { ...ws.env(fx.providerEnv), HOME: userHome, XDG_CONFIG_HOME: path.join(userHome, '.config') };
     delete env.COFFER_BACKEND;
     const prefix = backend === 'local' ? [] : ['--backend', 'be'];
-    const full = args[0] === 'backend' || args[0] === 'version' || args[0] === 'help' || args[0] === 'lint' ? args : [...prefix, ...args];
+    const full = ['backend', 'version', 'help', 'lint', 'provider'].includes(args[0] as string) ? args : [...prefix, ...args];
     const result = await runProcess(process.execPath, [cli, ...full], { env, input, cwd: ws.dir });
     output += `${result.stdout}\n${result.stderr}\n`;
     figures['CLI commands']++;
@@ -135,7 +136,20 @@ output "meta" {
     ws.write('main.tf', config('3', reads));
     await engineRun(['apply', '-auto-approve', '-no-color', '-input=false'], `${canary}-`.repeat(1200), [1]);
     expect(output).toMatch(/at most 24576 bytes/);
-    ws.write('main.tf', config('3', reads));
+    // A secret made out of band, with a canary value, adopted with the import command.
+    await fx.store.create('me', { name: 'adopted', value: new SecretText(values.imported), envName: 'ADOPTED_TOKEN' });
+    const adopted = `
+resource "coffer_user_secret" "adopted" {
+  name             = "adopted"
+  env_name         = "ADOPTED_TOKEN"
+  value_wo         = var.token
+  value_wo_version = "1"
+}
+`;
+    ws.write('main.tf', config('3', `${reads}${adopted}`));
+    await engineRun(['import', '-no-color', '-input=false', 'coffer_user_secret.adopted', 'adopted'], values.imported);
+    await engineRun(['apply', '-auto-approve', '-no-color', '-input=false'], values.imported);
+    expect(await fx.valueOf('me', 'adopted')).toBe(values.imported);
     await engineRun(['destroy', '-auto-approve', '-no-color', '-input=false'], values.rotated);
     // The trace really carries the provider's RPCs (and, remote, its backend request log).
     expect(output).toContain('PlanResourceChange');
@@ -168,6 +182,7 @@ output "meta" {
     await coffer(['secret', 'create', 'too-big', '--env', 'TOO_BIG'], `${canary}-`.repeat(1200), 5);
     await coffer(['secret', 'update', 'missing-one'], values.cli, 3);
     await coffer(['secret', 'delete', 'cli-canary', '-y']);
+    await coffer(['provider', 'install', '--mirror', path.join(userHome, 'mirror')]);
     await coffer(['version']);
     await coffer(['help', 'secret']);
     if (backend !== 'local') await coffer(['backend', 'remove', 'be']);
