@@ -6,10 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import e2eGlobalSetup from '../e2e/global-setup';
-import { RESULTS_DIR_ENV } from '../support/reliability-report';
+import { FOREIGN_RESULTS_DIR_ENV, RESULTS_DIR_ENV } from '../support/reliability-report';
 
 export default async function globalSetup(): Promise<void> {
   await e2eGlobalSetup();
-  process.env[RESULTS_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-reliability-results-'));
+  const results = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-reliability-results-'));
+  process.env[RESULTS_DIR_ENV] = results;
+  process.env[FOREIGN_RESULTS_DIR_ENV] = results;
   process.env.COFFER_RELIABILITY_STARTED = String(Date.now());
 }

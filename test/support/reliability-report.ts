@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const RESULTS_DIR_ENV = 'COFFER_RELIABILITY_RESULTS';
+/** Where tests that write their own figure files (`<name>.json`) put them; set to the same directory. */
+export const FOREIGN_RESULTS_DIR_ENV = 'COFFER_RELIABILITY_DIR';
 
 /** One line of the report: a category (e.g. "bad input: provider") and its counters. */
 export interface FigureRecord {
@@ -25,13 +27,34 @@ export function recordFigures(record: FigureRecord): void {
   fs.writeFileSync(path.join(dir, `${slug}-${process.pid}-${Date.now()}.json`), JSON.stringify(record));
 }
 
+/**
+ * Every record in DIR. Files without a `category` come from tests that write their own JSON
+ * (`<name>.json` with counters, e.g. the store tamper matrix): the name becomes the category
+ * and numeric fields, one level deep, the figures.
+ */
 export function readFigures(dir: string): FigureRecord[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as FigureRecord);
+    .map((f) => {
+      const parsed = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
+      if (typeof parsed.category === 'string') return parsed as unknown as FigureRecord;
+      return { category: f.replace(/\.json$/, '').replace(/-/g, ' '), figures: numericFields(parsed) };
+    });
+}
+
+function numericFields(object: Record<string, unknown>, prefix = ''): Record<string, number> {
+  const figures: Record<string, number> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const name = `${prefix}${key.replace(/_/g, ' ')}`;
+    if (typeof value === 'number') figures[name] = value;
+    else if (prefix === '' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      Object.assign(figures, numericFields(value as Record<string, unknown>, `${name}: `));
+    }
+  }
+  return figures;
 }
 
 export interface MachineFacts {
