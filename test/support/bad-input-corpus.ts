@@ -54,7 +54,8 @@ export function stackTraceLines(text: string): string[] {
     .filter(
       (line) =>
         /^\s+at\s+\S+.*[(:]/.test(line) ||
-        /^(Type|Reference|Range|Syntax)?Error: /.test(line.trim()) ||
+        // JavaScript's own error classes; a bare "Error: …" is how the engines print diagnostics.
+        /^(Type|Reference|Range|Syntax|Assertion)Error\b/.test(line.trim()) ||
         /node:internal|\.cjs:\d+:\d+|\.ts:\d+:\d+/.test(line),
     );
 }
