@@ -75,6 +75,7 @@ export function renderReport(records: readonly FigureRecord[], machine: MachineF
     entry.notes.push(...(r.notes ?? []));
     byCategory.set(r.category, entry);
   }
+  const total = (figure: string): number => [...byCategory.values()].reduce((sum, e) => sum + (e.figures[figure] ?? 0), 0);
   const tools = Object.entries(machine.tools)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -87,6 +88,7 @@ export function renderReport(records: readonly FigureRecord[], machine: MachineF
     `- Date: ${machine.date} (UTC)`,
     `- Machine: ${machine.cores} cores, ${machine.memoryGiB} GiB memory, Node ${machine.node}${tools ? `, ${tools}` : ''}`,
     `- Suite duration: ${machine.durationSeconds} s`,
+    `- Totals: ${total('cases')} bad-input and tamper cases tried, ${total('faults survived')} of ${total('faults injected')} injected faults survived, leaks = ${total('leaks')}`,
     '',
     '| Category | Figures |',
     '| --- | --- |',
