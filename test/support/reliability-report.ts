@@ -57,6 +57,29 @@ function numericFields(object: Record<string, unknown>, prefix = ''): Record<str
   return figures;
 }
 
+/** What the categories do, in a few lines (details in the test files' headers). */
+const ABOUT = [
+  '## What is tried',
+  '',
+  '- **Bad input** (`test/reliability/bad-input/{cli,provider,constructs}/*.json`): each case must fail with a',
+  '  non-zero exit or an exception whose message names the field or flag, without a stack trace or internal',
+  '  error, and write nothing (sandbox snapshots before and after; for the provider: no state, embedded store',
+  '  unchanged). Cases marked `since` wait for a fix on another branch of the same issue.',
+  '- **Faults** (vault backend, OpenBao with raft storage): SIGKILL of the real `bao` process during a',
+  '  200-secret apply and during a rotation, then restart and unseal; a 3-node raft cluster on loopback whose',
+  '  leader is killed mid-apply; a proxy that lets writes land but resets the connection before the answer.',
+  '  After each, re-applying must converge: every secret once, with the configured value (read back through',
+  '  the client), nothing extra, an empty plan. In the 3-node case the provider is pointed at one follower,',
+  '  as with a single node address: standbys forward requests to the active node, and after the leader dies',
+  '  one of the survivors becomes active. Pointing at the killed leader itself would only test a dead address.',
+  '- **Races**: `coffer secret update` in a loop during an apply (embedded store, OpenBao); two applies of one',
+  '  configuration at once in two directories against one store — each secret must end with one owner, the',
+  '  other apply being told it already exists and to import it.',
+  '- **Canary**: tofu and terraform × embedded, OpenBao and the Coder double, `TF_LOG=trace`, every engine and',
+  '  `coffer` command; the canary must not appear in output, state, plans, store files, the audit log or the',
+  '  backend request log.',
+];
+
 export interface MachineFacts {
   readonly date: string;
   readonly cores: number;
@@ -101,6 +124,6 @@ export function renderReport(records: readonly FigureRecord[], machine: MachineF
   }
   const notes = [...byCategory].flatMap(([category, e]) => e.notes.map((n) => `- ${category}: ${n}`));
   if (notes.length > 0) lines.push('', '## Notes', '', ...notes);
-  lines.push('');
+  lines.push('', ...ABOUT, '');
   return lines.join('\n');
 }
