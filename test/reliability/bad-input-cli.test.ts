@@ -8,7 +8,13 @@
  */
 import * as path from 'node:path';
 import { runProcess, type ProcessResult } from '../e2e/support/process';
-import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
+import {
+  caseTitle,
+  CorpusOutcomes,
+  loadCorpus,
+  stackTraceLines,
+  type CorpusCaseBase,
+} from '../support/bad-input-corpus';
 import { Sandbox, snapshotChanges } from '../support/sandbox';
 
 interface CliCase extends CorpusCaseBase {
@@ -42,12 +48,16 @@ describe('bad input: CLI', () => {
       expect(c.expectExit).not.toBe(0);
       for (const argv of c.setup ?? []) {
         const setup = await coffer(sandbox, argv);
-        if (setup.code !== 0) throw new Error(`set-up "coffer ${argv.join(' ')}" exited ${setup.code}: ${setup.stderr}`);
+        if (setup.code !== 0)
+          throw new Error(`set-up "coffer ${argv.join(' ')}" exited ${setup.code}: ${setup.stderr}`);
       }
       const before = sandbox.snapshot();
       const result = await coffer(sandbox, c.argv, c.stdin);
       const output = `${result.stdout}\n${result.stderr}`;
-      expect({ exit: result.code, stderr: result.stderr }).toEqual({ exit: c.expectExit, stderr: expect.stringContaining(c.expectMessage) });
+      expect({ exit: result.code, stderr: result.stderr }).toEqual({
+        exit: c.expectExit,
+        stderr: expect.stringContaining(c.expectMessage),
+      });
       expect(stackTraceLines(output)).toEqual([]);
       expect(output).not.toMatch(/unexpected error/);
       // The audit log records refused attempts by design; the store itself must be untouched.

@@ -17,7 +17,13 @@ import {
   SensitiveMetadata,
   UserSecret,
 } from '../../src/constructs';
-import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
+import {
+  caseTitle,
+  CorpusOutcomes,
+  loadCorpus,
+  stackTraceLines,
+  type CorpusCaseBase,
+} from '../support/bad-input-corpus';
 import { Sandbox, snapshotChanges } from '../support/sandbox';
 
 process.env.CHECKPOINT_DISABLE = '1';
@@ -33,7 +39,11 @@ interface ConstructCase extends CorpusCaseBase {
 
 const DEFAULT_CONTEXT = {
   targetVersions: { terraform: '>=1.11.0', opentofu: '>=1.11.0' },
-  [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.SECRET_CHECK, CofferFeature.DYNAMIC_SECRET, CofferFeature.EPHEMERAL_USER_SECRET],
+  [PROVIDER_FEATURES_CONTEXT]: [
+    CofferFeature.SECRET_CHECK,
+    CofferFeature.DYNAMIC_SECRET,
+    CofferFeature.EPHEMERAL_USER_SECRET,
+  ],
 };
 
 interface Scene {
@@ -52,7 +62,8 @@ function materialize(value: unknown, scene: Scene): unknown {
   if (marker.$agent === true) return scene.agent;
   if (marker.$agentId === true) return scene.agent.id;
   if (typeof marker.$sensitiveVariableToken === 'string') {
-    return new TerraformVariable(scene.stack, marker.$sensitiveVariableToken, { type: 'string', sensitive: true }).stringValue;
+    return new TerraformVariable(scene.stack, marker.$sensitiveVariableToken, { type: 'string', sensitive: true })
+      .stringValue;
   }
   switch (marker.$secret) {
     case 'variable':
@@ -62,9 +73,14 @@ function materialize(value: unknown, scene: Scene): unknown {
     case 'plain':
       return SecretValue.unsafePlainText(String(marker.text));
     case 'attribute':
-      return SecretValue.fromAttribute(new coder.dataCoderExternalAuth.DataCoderExternalAuth(scene.stack, id, { id: 'github' }), 'access_token');
+      return SecretValue.fromAttribute(
+        new coder.dataCoderExternalAuth.DataCoderExternalAuth(scene.stack, id, { id: 'github' }),
+        'access_token',
+      );
     case 'ephemeral-attribute': {
-      const lease = new DynamicSecret(scene.stack, id, { pattern: DynamicSecretPattern.vaultLease({ mount: 'database', role: 'ro' }) });
+      const lease = new DynamicSecret(scene.stack, id, {
+        pattern: DynamicSecretPattern.vaultLease({ mount: 'database', role: 'ro' }),
+      });
       return lease.value('password');
     }
     case undefined:
@@ -87,14 +103,23 @@ function build(c: ConstructCase, scene: Scene): void {
     const p = props();
     const pattern =
       p.pattern === 'agentEnv'
-        ? DynamicSecretPattern.agentEnv({ agent: scene.agent, envName: 'TOKEN', value: materialize({ $secret: 'attribute' }, scene) as SecretValue })
+        ? DynamicSecretPattern.agentEnv({
+            agent: scene.agent,
+            envName: 'TOKEN',
+            value: materialize({ $secret: 'attribute' }, scene) as SecretValue,
+          })
         : DynamicSecretPattern.vaultLease({ mount: 'database', role: 'ro' });
     new DynamicSecret(scope, 'd', { pattern }).value(String(p.field));
   } else if (kind === 'DynamicSecret') {
-    const factory = { agentEnv: DynamicSecretPattern.agentEnv, vaultLease: DynamicSecretPattern.vaultLease, workspaceFetched: DynamicSecretPattern.workspaceFetched }[variant as string];
+    const factory = {
+      agentEnv: DynamicSecretPattern.agentEnv,
+      vaultLease: DynamicSecretPattern.vaultLease,
+      workspaceFetched: DynamicSecretPattern.workspaceFetched,
+    }[variant as string];
     if (factory === undefined) throw new Error(`unknown pattern ${c.construct}`);
     new DynamicSecret(scope, 'd', { pattern: factory(props() as never) });
-  } else if (c.construct === 'SecretValue.fromCofferSecret') SecretValue.fromCofferSecret(scope, 'ref', props() as never);
+  } else if (c.construct === 'SecretValue.fromCofferSecret')
+    SecretValue.fromCofferSecret(scope, 'ref', props() as never);
   else if (c.construct === 'SecretValue.unsafePlainText') SecretValue.unsafePlainText(String(props().text));
   else if (c.construct === 'SecretValue.variable') {
     const p = props();

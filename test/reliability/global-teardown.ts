@@ -12,7 +12,9 @@ const root = path.resolve(__dirname, '../..');
 function firstLine(file: string | undefined, args: string[]): string | undefined {
   if (file === undefined || !fs.existsSync(file)) return undefined;
   try {
-    return execFileSync(file, args, { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' } }).split('\n')[0]?.trim();
+    return execFileSync(file, args, { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' } })
+      .split('\n')[0]
+      ?.trim();
   } catch {
     return undefined;
   }

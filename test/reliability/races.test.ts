@@ -20,7 +20,15 @@ import { recordFigures } from '../support/reliability-report';
 
 const engine = availableEngines()[0]!;
 const cli = path.resolve(__dirname, '../../dist/coffer-cli.cjs');
-const figures = { 'CLI updates tried': 0, 'CLI updates written': 0, 'CLI updates refused cleanly': 0, 'concurrent applies': 0, lost: 0, wrong: 0, 'double owners': 0 };
+const figures = {
+  'CLI updates tried': 0,
+  'CLI updates written': 0,
+  'CLI updates refused cleanly': 0,
+  'concurrent applies': 0,
+  lost: 0,
+  wrong: 0,
+  'double owners': 0,
+};
 const notes: string[] = [];
 
 afterAll(() => recordFigures({ category: 'races', figures, notes }));
@@ -48,13 +56,24 @@ interface BackendUnderTest {
 
 async function localBackend(home: string): Promise<BackendUnderTest> {
   const store = new LocalSecretStore({ home, identity: 'alice' });
-  return { label: 'embedded store', env: { COFFER_BACKEND: 'local', COFFER_USER: 'alice', COFFER_HOME: home }, cliPrefix: [], store, stop: () => store.close() };
+  return {
+    label: 'embedded store',
+    env: { COFFER_BACKEND: 'local', COFFER_USER: 'alice', COFFER_HOME: home },
+    cliPrefix: [],
+    store,
+    stop: () => store.close(),
+  };
 }
 
 async function openBaoBackend(home: string): Promise<BackendUnderTest> {
   const bao: OpenBaoServer = await startOpenBao();
   const env = { BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_USER: 'alice', COFFER_HOME: home };
-  const store = new VaultSecretStore({ address: bao.address, auth: { method: 'token', token: bao.token }, identity: 'alice', env: {} });
+  const store = new VaultSecretStore({
+    address: bao.address,
+    auth: { method: 'token', token: bao.token },
+    identity: 'alice',
+    env: {},
+  });
   return {
     label: 'OpenBao',
     env: { ...env, COFFER_BACKEND: 'vault' },
@@ -68,7 +87,11 @@ async function openBaoBackend(home: string): Promise<BackendUnderTest> {
 }
 
 function coffer(ws: Workspace, backend: BackendUnderTest, args: string[], input?: string): Promise<ProcessResult> {
-  const env: NodeJS.ProcessEnv = { ...ws.env(backend.env), HOME: path.dirname(ws.home), XDG_CONFIG_HOME: path.join(path.dirname(ws.home), 'config') };
+  const env: NodeJS.ProcessEnv = {
+    ...ws.env(backend.env),
+    HOME: path.dirname(ws.home),
+    XDG_CONFIG_HOME: path.join(path.dirname(ws.home), 'config'),
+  };
   delete env.COFFER_BACKEND;
   return runProcess(process.execPath, [cli, ...backend.cliPrefix, ...args], { env, input: input ?? '' });
 }
@@ -86,10 +109,26 @@ describe.each([
     backend = await start(ws.home);
     ws.setEnv(backend.env);
     if (backend.cliPrefix.length > 0) {
-      const register = await coffer(ws, { ...backend, cliPrefix: [] }, ['backend', 'register', 'bao', '--kind', 'vault', '--url', backend.env.BAO_ADDR as string]);
+      const register = await coffer(ws, { ...backend, cliPrefix: [] }, [
+        'backend',
+        'register',
+        'bao',
+        '--kind',
+        'vault',
+        '--url',
+        backend.env.BAO_ADDR as string,
+      ]);
       if (register.code !== 0) throw new Error(`backend register: ${register.stderr}`);
     }
-    const create = await coffer(ws, backend, ['secret', 'create', 'cli-owned', '--env', 'CLI_OWNED', '--value', 'cli-0']);
+    const create = await coffer(ws, backend, [
+      'secret',
+      'create',
+      'cli-owned',
+      '--env',
+      'CLI_OWNED',
+      '--value',
+      'cli-0',
+    ]);
     if (create.code !== 0) throw new Error(`secret create: ${create.stderr}`);
     ws.write('main.tf', config(count));
     await ws.init();
@@ -168,14 +207,19 @@ describe.each([
   // The expected outcome once provider-drift's ownership markers land (issue #8): a secret the
   // other workspace created is not adopted silently.
   test('each secret has one owner; the other apply says it already exists and to import it [since issue-8]', async () => {
-    const [a, b] = await Promise.all([first.run(['apply', '-auto-approve', '-no-color', '-input=false']), second.run(['apply', '-auto-approve', '-no-color', '-input=false'])]);
+    const [a, b] = await Promise.all([
+      first.run(['apply', '-auto-approve', '-no-color', '-input=false']),
+      second.run(['apply', '-auto-approve', '-no-color', '-input=false']),
+    ]);
     figures['concurrent applies'] += 2;
     for (const r of [a, b]) expect(stackTraceLines(r.stdout + r.stderr)).toEqual([]);
     const ownersOf = async (ws: Workspace) => new Set((await ws.resources()).map((r) => String(r.values.name)));
     const [ownedByFirst, ownedBySecond] = [await ownersOf(first), await ownersOf(second)];
     const doubles = [...ownedByFirst].filter((n) => ownedBySecond.has(n));
     figures['double owners'] += doubles.length;
-    notes.push(`${label}: concurrent applies exited ${a.code} and ${b.code}; ${doubles.length} of ${count} secrets owned by both states`);
+    notes.push(
+      `${label}: concurrent applies exited ${a.code} and ${b.code}; ${doubles.length} of ${count} secrets owned by both states`,
+    );
     const names = (await backend.store.list('me')).map((m) => m.name).sort();
     expect(names).toHaveLength(count);
     for (const name of names) expect((await backend.store.readValue('me', name)).reveal()).toBe(`applied-${name}`);

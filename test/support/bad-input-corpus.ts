@@ -27,7 +27,10 @@ export function loadCorpus<T extends CorpusCaseBase>(kind: 'cli' | 'provider' | 
   const dir = path.join(CORPUS_DIR, kind);
   if (!fs.existsSync(dir)) return [];
   const cases: LoadedCase<T>[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const parsed: unknown = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     if (!Array.isArray(parsed)) throw new Error(`${kind}/${file}: expected a JSON array of cases`);
     for (const [i, entry] of parsed.entries()) {
@@ -49,15 +52,13 @@ export function caseTitle(loaded: LoadedCase<CorpusCaseBase>): string {
 
 /** Lines that betray a stack trace or an internal error instead of a user-facing message. */
 export function stackTraceLines(text: string): string[] {
-  return text
-    .split('\n')
-    .filter(
-      (line) =>
-        /^\s+at\s+\S+.*[(:]/.test(line) ||
-        // JavaScript's own error classes; a bare "Error: …" is how the engines print diagnostics.
-        /^(Type|Reference|Range|Syntax|Assertion)Error\b/.test(line.trim()) ||
-        /node:internal|\.cjs:\d+:\d+|\.ts:\d+:\d+/.test(line),
-    );
+  return text.split('\n').filter(
+    (line) =>
+      /^\s+at\s+\S+.*[(:]/.test(line) ||
+      // JavaScript's own error classes; a bare "Error: …" is how the engines print diagnostics.
+      /^(Type|Reference|Range|Syntax|Assertion)Error\b/.test(line.trim()) ||
+      /node:internal|\.cjs:\d+:\d+|\.ts:\d+:\d+/.test(line),
+  );
 }
 
 /** Tallies a corpus run for docs/reliability.md: failures of `since` cases are counted apart. */
@@ -66,7 +67,10 @@ export class CorpusOutcomes {
   private readonly pending: string[] = [];
   private readonly failed: string[] = [];
 
-  constructor(private readonly category: string, private readonly total: number) {}
+  constructor(
+    private readonly category: string,
+    private readonly total: number,
+  ) {}
 
   pass(): void {
     this.passed++;
@@ -79,7 +83,12 @@ export class CorpusOutcomes {
   record(): void {
     recordFigures({
       category: this.category,
-      figures: { cases: this.total, passed: this.passed, 'failing, fix on another branch': this.pending.length, 'failing otherwise': this.failed.length },
+      figures: {
+        cases: this.total,
+        passed: this.passed,
+        'failing, fix on another branch': this.pending.length,
+        'failing otherwise': this.failed.length,
+      },
       notes: this.failed.length > 0 ? [`failing: ${this.failed.join('; ')}`] : [],
     });
   }

@@ -15,7 +15,11 @@ export function runStreaming(
   onLine: (line: string) => void = () => {},
   timeoutMs = 600_000,
 ): StreamingRun {
-  const child = spawn(ws.engine.binary, [...args], { cwd: ws.dir, env: ws.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ws.engine.binary, [...args], {
+    cwd: ws.dir,
+    env: ws.env(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let partial = '';

@@ -78,7 +78,13 @@ interface NodeSpec {
   readonly configFile: string;
 }
 
-async function call(address: string, method: string, apiPath: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: ApiBody }> {
+async function call(
+  address: string,
+  method: string,
+  apiPath: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: ApiBody }> {
   const response = await fetch(`${address}/v1/${apiPath}`, {
     method,
     headers: { ...(token ? { 'X-Vault-Token': token } : {}), 'Content-Type': 'application/json' },
@@ -95,7 +101,12 @@ async function call(address: string, method: string, apiPath: string, token: str
   return { status: response.status, body: parsed };
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, output: () => string = () => ''): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  output: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -156,19 +167,29 @@ class Node implements RaftNode {
   }
 
   async waitListening(): Promise<void> {
-    await until(`${this.id} listening`, 30_000, async () => {
-      if (!this.running()) throw new Error('exited');
-      const r = await fetch(`${this.address}/v1/sys/seal-status`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      return r.status === 200 ? true : undefined;
-    }, () => this.log);
+    await until(
+      `${this.id} listening`,
+      30_000,
+      async () => {
+        if (!this.running()) throw new Error('exited');
+        const r = await fetch(`${this.address}/v1/sys/seal-status`, { signal: AbortSignal.timeout(2000) });
+        await r.arrayBuffer();
+        return r.status === 200 ? true : undefined;
+      },
+      () => this.log,
+    );
   }
 
   async unseal(): Promise<void> {
-    await until(`${this.id} unsealed`, 60_000, async () => {
-      const status = await call(this.address, 'PUT', 'sys/unseal', undefined, { key: this.unsealKey });
-      return status.status === 200 && status.body?.sealed === false ? true : undefined;
-    }, () => this.log);
+    await until(
+      `${this.id} unsealed`,
+      60_000,
+      async () => {
+        const status = await call(this.address, 'PUT', 'sys/unseal', undefined, { key: this.unsealKey });
+        return status.status === 200 && status.body?.sealed === false ? true : undefined;
+      },
+      () => this.log,
+    );
   }
 
   async kill9(): Promise<void> {
@@ -202,7 +223,9 @@ class Node implements RaftNode {
 }
 
 function configFor(spec: NodeSpec, join: readonly NodeSpec[]): string {
-  const retryJoin = join.map((j) => `  retry_join {\n    leader_api_addr = "http://127.0.0.1:${j.port}"\n  }\n`).join('');
+  const retryJoin = join
+    .map((j) => `  retry_join {\n    leader_api_addr = "http://127.0.0.1:${j.port}"\n  }\n`)
+    .join('');
   return `storage "raft" {
   path    = "${spec.dataDir}"
   node_id = "${spec.id}"
@@ -231,7 +254,13 @@ export async function startRaftCluster(size = 1): Promise<RaftCluster> {
   for (let i = 1; i <= size; i++) {
     const dataDir = path.join(root, `node${i}`);
     fs.mkdirSync(dataDir, { mode: 0o700 });
-    specs.push({ id: `node${i}`, port: await freePort(), clusterPort: await freePort(), dataDir, configFile: path.join(root, `node${i}.hcl`) });
+    specs.push({
+      id: `node${i}`,
+      port: await freePort(),
+      clusterPort: await freePort(),
+      dataDir,
+      configFile: path.join(root, `node${i}.hcl`),
+    });
   }
   const nodes = specs.map((spec, i) => {
     fs.writeFileSync(spec.configFile, configFor(spec, i === 0 ? [] : [specs[0] as NodeSpec]));
@@ -266,12 +295,19 @@ export async function startRaftCluster(size = 1): Promise<RaftCluster> {
     for (const node of nodes) node.unsealKey = (init.body.keys as string[])[0] as string;
     await first.unseal();
     await leader();
-    const mount = await until('KV v2 mounted at secret/', 30_000, async () => {
-      const r = await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } });
-      return r.status === 204 || r.status === 200 ? r : undefined;
-    }, () => first.output());
+    const mount = await until(
+      'KV v2 mounted at secret/',
+      30_000,
+      async () => {
+        const r = await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+        return r.status === 204 || r.status === 200 ? r : undefined;
+      },
+      () => first.output(),
+    );
     void mount;
-    await until('secret/ answers', 30_000, async () => ((await api('GET', 'secret/config')).status === 200 ? true : undefined));
+    await until('secret/ answers', 30_000, async () =>
+      (await api('GET', 'secret/config')).status === 200 ? true : undefined,
+    );
     for (const node of nodes.slice(1)) {
       node.start();
       await node.waitListening();
@@ -288,5 +324,13 @@ export async function startRaftCluster(size = 1): Promise<RaftCluster> {
     await stop();
     throw error;
   }
-  return { nodes, get rootToken() { return rootToken; }, api, leader, stop };
+  return {
+    nodes,
+    get rootToken() {
+      return rootToken;
+    },
+    api,
+    leader,
+    stop,
+  };
 }

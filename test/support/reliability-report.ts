@@ -98,7 +98,8 @@ export function renderReport(records: readonly FigureRecord[], machine: MachineF
     entry.notes.push(...(r.notes ?? []));
     byCategory.set(r.category, entry);
   }
-  const total = (figure: string): number => [...byCategory.values()].reduce((sum, e) => sum + (e.figures[figure] ?? 0), 0);
+  const total = (figure: string): number =>
+    [...byCategory.values()].reduce((sum, e) => sum + (e.figures[figure] ?? 0), 0);
   const tools = Object.entries(machine.tools)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');

@@ -67,9 +67,14 @@ export function snapshotTree(root: string): Map<string, string> {
 }
 
 /** What changed between two snapshots: added, removed and modified paths. */
-export function snapshotChanges(before: Map<string, string>, after: Map<string, string>, ignore: (p: string) => boolean = () => false): string[] {
+export function snapshotChanges(
+  before: Map<string, string>,
+  after: Map<string, string>,
+  ignore: (p: string) => boolean = () => false,
+): string[] {
   const changes: string[] = [];
-  for (const [p, v] of after) if (!ignore(p) && before.get(p) !== v) changes.push(before.has(p) ? `modified ${p}` : `added ${p}`);
+  for (const [p, v] of after)
+    if (!ignore(p) && before.get(p) !== v) changes.push(before.has(p) ? `modified ${p}` : `added ${p}`);
   for (const p of before.keys()) if (!ignore(p) && !after.has(p)) changes.push(`removed ${p}`);
   return changes;
 }
