@@ -1,4 +1,4 @@
-/** Two projects: fast unit tests, and e2e tests that drive real tofu/terraform/bao binaries. */
+/** Unit, integration and e2e tests, and the reliability suite (real tofu/terraform/bao binaries). */
 const transform = {
   '^.+\\.ts$': ['ts-jest', {}],
   '^.+\\.proto$': '<rootDir>/test/support/text-transform.js',
@@ -25,14 +25,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
     {
-      // Fault and tamper matrices: slow, run with `npm run test:reliability`.
-      displayName: 'reliability',
-      testEnvironment: 'node',
-      transform,
-      moduleFileExtensions: ['ts', 'js', 'json', 'proto'],
-      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
-    },
-    {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
@@ -40,6 +32,17 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+      maxWorkers: 2,
+    },
+    {
+      // Bad-input corpus, tamper matrix, faults, races and canary; writes docs/reliability.md.
+      displayName: 'reliability',
+      testEnvironment: 'node',
+      transform,
+      moduleFileExtensions: ['ts', 'js', 'json', 'proto'],
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/reliability/global-setup.ts',
+      globalTeardown: '<rootDir>/test/reliability/global-teardown.ts',
       maxWorkers: 2,
     },
   ],

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: set-up, type check, lint, unit and e2e tests
+# The whole test suite from a fresh clone: set-up, type check, lint, unit, integration, e2e and
+# reliability tests (the reliability project writes docs/reliability.md)
 # (the e2e tests drive the real tofu built by the setup, and terraform when it is on PATH).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
