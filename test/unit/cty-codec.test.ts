@@ -563,8 +563,9 @@ describe('helpers', () => {
   });
 });
 
-describe('performance', () => {
-  it('handles a 1,000-attribute object quickly', () => {
+// Sizes only: speed is measured by `npm run bench`, never asserted in a test.
+describe('large values', () => {
+  it('round-trips a 1,000-attribute object', () => {
     const attrs: Record<string, CtyType> = {};
     const value: Record<string, CtyValue> = {};
     for (let i = 0; i < 1000; i++) {
@@ -572,19 +573,14 @@ describe('performance', () => {
       value[`attr_${i}`] = i % 2 ? `value ${i}` : [i, i + 0.5];
     }
     const type: CtyType = ['object', attrs];
-    const start = performance.now();
-    for (let i = 0; i < 50; i++) decodeMsgpack(type, encodeMsgpack(type, value));
-    expect(performance.now() - start).toBeLessThan(2000);
     expect(decodeMsgpack(type, encodeMsgpack(type, value))).toEqual(value);
   });
 
-  it('handles a 10 MB string quickly', () => {
+  it('round-trips a 10 MB string', () => {
     const big = 'x'.repeat(5_000_000) + 'é'.repeat(2_500_000);
     const type: CtyType = ['object', { blob: 'string', n: 'number' }];
-    const start = performance.now();
     const wire = encodeMsgpack(type, { blob: big, n: 1 });
     const back = decodeMsgpack(type, wire) as { blob: string };
-    expect(performance.now() - start).toBeLessThan(2000);
     expect(wire.length).toBe(10_000_000 + 14);
     expect(back.blob === big).toBe(true);
   });

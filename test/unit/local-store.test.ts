@@ -518,7 +518,6 @@ describe('journal', () => {
   it('appends one line per write instead of rewriting the store', async () => {
     const home = newHome();
     const store = open(home);
-    const started = Date.now();
     let previous = 0;
     for (let i = 0; i < 1000; i++) {
       await store.create('me', { name: `s${i}`, value: text(`value-${i}`), envName: `S_${i}` });
@@ -527,8 +526,6 @@ describe('journal', () => {
       expect(size - previous).toBeLessThan(1000);
       previous = size;
     }
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(20_000);
     const fresh = open(home);
     expect(await fresh.list('me')).toHaveLength(1000);
     expect((await fresh.readValue('me', 's999')).reveal()).toBe('value-999');
