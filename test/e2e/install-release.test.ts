@@ -154,6 +154,8 @@ test('the single executable leaves when the process that started it dies (no orp
     PLUGIN_PROTOCOL_VERSIONS: '6',
     PLUGIN_MIN_PORT: '10000',
     PLUGIN_MAX_PORT: '25000',
+    // The exit reason is a debug line (the provider logs at info unless the engine asks for more).
+    TF_LOG: 'debug',
   };
   const log = path.join(m.root, 'provider.log');
   const parent = await runProcess('/bin/sh', ['-c', `"${exe}" >/dev/null 2>"${log}" & echo $!; /bin/sleep 1; kill -9 $$`], { env });
