@@ -288,6 +288,32 @@ async function createOrUpdate(
     args.given.has(k as keyof typeof WRITE_OPTIONS & string),
   );
 
+  // Every input is checked (and a new secret's value read) before the store is opened: bad input
+  // writes nothing, not even an empty Coffer home.
+  let createValue: SecretText | undefined;
+  const envName = v.env ?? '';
+  const filePath = v.file ?? '';
+  const isEnabled = enabled ?? true;
+  if (kind === 'create') {
+    if (checkEnabledHasTarget(isEnabled, envName, filePath)) {
+      throw new CliError(
+        EXIT.invalid,
+        'an enabled secret needs --env or --file (or pass --disabled to keep it without delivering it)',
+      );
+    }
+    const fileProblem = checkFileOptionsHaveFile(filePath, v.owner ?? '', fileMode ?? null);
+    if (fileProblem)
+      throw new CliError(
+        EXIT.invalid,
+        `${fileProblem.field === 'file_owner' ? '--owner' : '--mode'} applies only to a secret with --file`,
+      );
+    createValue = (await readValueInput(valueFlags, {
+      what: `secret "${name}"`,
+      command,
+      implicit: true,
+    })) as SecretText;
+  }
+
   return withStore(v.backend, env, async (store) => {
     requireCapabilities(store, {
       ownerOrMode: (v.owner !== undefined && v.owner !== '') || (fileMode !== undefined && fileMode !== null),
@@ -295,26 +321,7 @@ async function createOrUpdate(
     });
     let result: SecretMetadata;
     if (kind === 'create') {
-      const envName = v.env ?? '';
-      const filePath = v.file ?? '';
-      const isEnabled = enabled ?? true;
-      if (checkEnabledHasTarget(isEnabled, envName, filePath)) {
-        throw new CliError(
-          EXIT.invalid,
-          'an enabled secret needs --env or --file (or pass --disabled to keep it without delivering it)',
-        );
-      }
-      const fileProblem = checkFileOptionsHaveFile(filePath, v.owner ?? '', fileMode ?? null);
-      if (fileProblem)
-        throw new CliError(
-          EXIT.invalid,
-          `${fileProblem.field === 'file_owner' ? '--owner' : '--mode'} applies only to a secret with --file`,
-        );
-      const value = (await readValueInput(valueFlags, {
-        what: `secret "${name}"`,
-        command,
-        implicit: true,
-      })) as SecretText;
+      const value = createValue as SecretText;
       const input: CreateSecretInput = {
         name,
         value,
@@ -405,6 +412,7 @@ async function deleteSecret(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   }
   const [name] = expectPositionals(args.positionals, ['NAME'], command) as [string];
   const user = userOption(args.values.user, command);
+  throwIfViolation(checkName(name));
   if (!args.values.yes && !stdinIsTTY()) {
     throw new UsageError('refusing to delete without confirmation: stdin is not a terminal, pass -y/--yes', command);
   }
