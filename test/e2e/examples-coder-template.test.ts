@@ -17,6 +17,7 @@ import { lintPaths } from '../../src/lint';
 import { CoderDouble } from '../support/coder-double';
 import { runProcess, type ProcessResult } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
+import { copyRepository, fillIn, runBlock, shellBlocks } from './support/examples';
 
 const root = path.resolve(__dirname, '../..');
 const toolsDir = process.env.COFFER_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'coffer-tools');
@@ -195,6 +196,92 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     });
   },
 );
+
+const terraform = availableEngines().find((e) => e.name === 'terraform');
+
+describe('examples/coder-template README, as written, from a copy of the repository', () => {
+  let base: string;
+  let double: CoderDouble;
+
+  beforeAll(async () => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-e2e-coder-readme-'));
+    double = await CoderDouble.start();
+  });
+
+  afterAll(async () => {
+    await double.close();
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  // Coder's provisioner runs terraform, and the README's CLI configuration is for it.
+  (terraform ? test : test.skip)('"Synthesize" and the provisioner set-up; terraform then plans the template import with them', async () => {
+    const repo = copyRepository(path.join(base, 'repo'), { installs: true });
+    const home = path.join(base, 'home');
+    fs.mkdirSync(home);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      TMPDIR: process.env.TMPDIR,
+      // A CI's npm cache: `npm ci` installs from it.
+      npm_config_cache: path.join(os.homedir(), '.npm'),
+      npm_config_prefer_offline: 'true',
+    };
+    const blocks = shellBlocks(path.join(repo, 'examples/coder-template/README.md'));
+    const synth = blocks.find((b) => b.startsWith('npm ci\n'));
+    const provisioner = blocks.find((b) => b.includes('provider install --mirror'));
+    expect(synth).toContain('node examples/coder-template/synth.mjs --out cdktf.out');
+    const synthesized = await runBlock(synth!, repo, env);
+    if (synthesized.code !== 0) throw new Error(`Synthesize exited ${synthesized.code}\n${synthesized.stdout}\n${synthesized.stderr}`);
+    expect(synthesized.stdout.trim().split('\n').pop()).toBe(path.join(fs.realpathSync(repo), 'cdktf.out/stacks/workspace'));
+
+    // The host's paths, moved into the temp dir; /etc/coder exists on a Coder host.
+    const host = path.join(base, 'host');
+    fs.mkdirSync(path.join(host, 'etc/coder'), { recursive: true });
+    const setUp = await runBlock(
+      fillIn(provisioner!, [
+        ['/opt/terraform/mirror', path.join(host, 'opt/terraform/mirror')],
+        ['/etc/coder/', `${path.join(host, 'etc/coder')}/`],
+      ]),
+      repo,
+      env,
+    );
+    if (setUp.code !== 0) throw new Error(`set-up exited ${setUp.code}\n${setUp.stdout}\n${setUp.stderr}`);
+    // "add coder/coder there too"
+    fs.cpSync(path.join(toolsDir, 'provider-mirror'), path.join(host, 'opt/terraform/mirror'), { recursive: true });
+
+    const work = path.join(base, 'work');
+    fs.mkdirSync(work);
+    fs.copyFileSync(path.join(repo, 'cdktf.out/stacks/workspace/cdk.tf.json'), path.join(work, 'cdk.tf.json'));
+    // The platform store (here the embedded store) with the template-managed values.
+    const platformHome = path.join(base, 'platform-store');
+    const platform = new LocalSecretStore({ home: platformHome, env: {} });
+    await platform.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm), enabled: false });
+    await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi), enabled: false });
+    await platform.close();
+    const provisionerEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      TMPDIR: process.env.TMPDIR,
+      TF_CLI_CONFIG_FILE: path.join(host, 'etc/coder/terraform.tfrc'),
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+      COFFER_BACKEND: 'local',
+      COFFER_HOME: platformHome,
+      CODER_WORKSPACE_TEMPLATE_ID: 'readme-template',
+      CODER_WORKSPACE_TEMPLATE_NAME: 'coffer-workspace',
+      CODER_WORKSPACE_TEMPLATE_VERSION: 'v1',
+      ...buildEnv(double, 'import'),
+    };
+    const init = await ok(terraform!.binary, ['init', '-no-color', '-input=false'], { cwd: work, env: provisionerEnv });
+    expect(init.stdout).toContain('Terraform has been successfully initialized');
+    const lock = fs.readFileSync(path.join(work, '.terraform.lock.hcl'), 'utf8');
+    expect(lock).toContain('provider "registry.terraform.io/cofferhq/coffer"');
+    expect(lock).toContain('provider "registry.terraform.io/coder/coder"');
+    const plan = await ok(terraform!.binary, ['plan', '-no-color', '-input=false'], { cwd: work, env: provisionerEnv });
+    expect(plan.stdout).toContain('coffer_secret_check skipped in this template import');
+    for (const canary of Object.values(CANARY)) expect(plan.stdout + plan.stderr).not.toContain(canary);
+  });
+});
 
 describe('committed schemas', () => {
   test('match what the providers report now (re-capture with scripts/capture-schemas.mjs, then npm run gen)', async () => {
