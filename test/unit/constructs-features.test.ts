@@ -2,6 +2,8 @@
  * Provider feature gates: every feature of the provider the constructs ship with is on unless the
  * `@cofferhq/coffer:providerFeatures` context (for a project on an older provider) turns it off.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktn';
 import {
   BUNDLED_PROVIDER_FEATURES,
@@ -19,8 +21,13 @@ const stackWith = (context: Record<string, unknown>): TerraformStack =>
   new TerraformStack(Testing.app({ context }), 'stack');
 
 describe('provider features', () => {
-  test('the bundled provider (0.1.0) has every feature, and they are on without any context', () => {
-    expect(BUNDLED_PROVIDER_VERSION).toBe('0.1.0');
+  test('the bundled provider has every feature, and they are on without any context', () => {
+    // The version whose schema the bindings are generated from, which has every type the constructs use.
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '../../schemas/coffer.json'), 'utf8'));
+    expect(BUNDLED_PROVIDER_VERSION).toBe(schema.provider_versions['registry.opentofu.org/cofferhq/coffer']);
+    const shipped = schema.provider_schemas['registry.opentofu.org/cofferhq/coffer'];
+    expect(Object.keys(shipped.data_source_schemas)).toContain('coffer_secret_check');
+    expect(Object.keys(shipped.ephemeral_resource_schemas)).toEqual(expect.arrayContaining(['coffer_user_secret', 'coffer_dynamic_secret']));
     expect([...BUNDLED_PROVIDER_FEATURES].sort()).toEqual(['dynamic-secret', 'ephemeral-user-secret', 'secret-check']);
     const stack = stackWith({});
     for (const feature of Object.values(CofferFeature)) expect(providerFeatureEnabled(stack, feature)).toBe(true);
