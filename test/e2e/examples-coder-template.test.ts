@@ -14,7 +14,9 @@ import * as path from 'node:path';
 import { LocalSecretStore } from '../../src/client/backends/local';
 import { SecretText } from '../../src/client/secret-text';
 import { lintPaths } from '../../src/lint';
+import { VaultSecretStore } from '../../src/client/backends/vault';
 import { CoderDouble } from '../support/coder-double';
+import { startOpenBao, type OpenBaoServer } from '../support/openbao';
 import { runProcess, type ProcessResult } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
 import { copyRepository, fillIn, runBlock, shellBlocks } from './support/examples';
@@ -202,19 +204,20 @@ const terraform = availableEngines().find((e) => e.name === 'terraform');
 describe('examples/coder-template README, as written, from a copy of the repository', () => {
   let base: string;
   let double: CoderDouble;
+  let bao: OpenBaoServer;
 
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-e2e-coder-readme-'));
-    double = await CoderDouble.start();
+    [double, bao] = await Promise.all([CoderDouble.start(), startOpenBao()]);
   });
 
   afterAll(async () => {
-    await double.close();
+    await Promise.all([double?.close(), bao?.stop()]);
     fs.rmSync(base, { recursive: true, force: true });
   });
 
   // Coder's provisioner runs terraform, and the README's CLI configuration is for it.
-  (terraform ? test : test.skip)('"Synthesize" and the provisioner set-up; terraform then plans the template import with them', async () => {
+  (terraform ? test : test.skip)('"Synthesize" and the provisioner set-up (OpenBao AppRole platform store); terraform plans the template import with them', async () => {
     const repo = copyRepository(path.join(base, 'repo'), { installs: true });
     const home = path.join(base, 'home');
     fs.mkdirSync(home);
@@ -234,39 +237,63 @@ describe('examples/coder-template README, as written, from a copy of the reposit
     if (synthesized.code !== 0) throw new Error(`Synthesize exited ${synthesized.code}\n${synthesized.stdout}\n${synthesized.stderr}`);
     expect(synthesized.stdout.trim().split('\n').pop()).toBe(path.join(fs.realpathSync(repo), 'cdktf.out/stacks/workspace'));
 
-    // The host's paths, moved into the temp dir; /etc/coder exists on a Coder host.
+    // The platform store: OpenBao with AppRole, holding the template-managed values.
+    await bao.api('POST', 'sys/auth/approle', { type: 'approle' });
+    await bao.api('PUT', 'sys/policies/acl/coder-provisioner', {
+      policy: 'path "secret/data/coffer/users/platform-team/*" { capabilities = ["read"] }\npath "secret/metadata/coffer/users/platform-team/*" { capabilities = ["read", "list"] }',
+    });
+    await bao.api('POST', 'auth/approle/role/coder-provisioner', { token_policies: ['coder-provisioner'], token_ttl: '10m' });
+    const roleId = (await bao.api('GET', 'auth/approle/role/coder-provisioner/role-id')).body.data.role_id as string;
+    const secretId = (await bao.api('POST', 'auth/approle/role/coder-provisioner/secret-id')).body.data.secret_id as string;
+    const admin = new VaultSecretStore({ env: { BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_USER: 'root' } });
+    await admin.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm), enabled: false });
+    await admin.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi), enabled: false });
+    await admin.close();
+
+    // The host's paths, moved into the temp dir; /etc/coder exists on a Coder host, with the SecretID file.
     const host = path.join(base, 'host');
     fs.mkdirSync(path.join(host, 'etc/coder'), { recursive: true });
+    fs.writeFileSync(path.join(host, 'etc/coder/approle-secret-id'), secretId, { mode: 0o600 });
+    // `set -a`: the block's assignments are the coder server's environment; print it afterwards.
     const setUp = await runBlock(
-      fillIn(provisioner!, [
+      `set -a\n${fillIn(provisioner!, [
         ['/opt/terraform/mirror', path.join(host, 'opt/terraform/mirror')],
         ['/etc/coder/', `${path.join(host, 'etc/coder')}/`],
-      ]),
+        ['https://bao.example.internal:8200', bao.address],
+        ['COFFER_VAULT_ROLE_ID=…', `COFFER_VAULT_ROLE_ID=${roleId}`],
+      ])}\nenv -0`,
       repo,
       env,
     );
     if (setUp.code !== 0) throw new Error(`set-up exited ${setUp.code}\n${setUp.stdout}\n${setUp.stderr}`);
+    const serverEnv = Object.fromEntries(
+      setUp.stdout
+        .split('\0')
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+        .filter(([k]) => /^(TF_CLI_CONFIG_FILE|COFFER_\w+|VAULT_\w+|BAO_\w+)$/.test(k!)),
+    );
+    expect(Object.keys(serverEnv).sort()).toEqual([
+      'COFFER_BACKEND',
+      'COFFER_VAULT_AUTH',
+      'COFFER_VAULT_ROLE_ID',
+      'COFFER_VAULT_SECRET_ID_FILE',
+      'TF_CLI_CONFIG_FILE',
+      'VAULT_ADDR',
+    ]);
     // "add coder/coder there too"
     fs.cpSync(path.join(toolsDir, 'provider-mirror'), path.join(host, 'opt/terraform/mirror'), { recursive: true });
 
     const work = path.join(base, 'work');
     fs.mkdirSync(work);
     fs.copyFileSync(path.join(repo, 'cdktf.out/stacks/workspace/cdk.tf.json'), path.join(work, 'cdk.tf.json'));
-    // The platform store (here the embedded store) with the template-managed values.
-    const platformHome = path.join(base, 'platform-store');
-    const platform = new LocalSecretStore({ home: platformHome, env: {} });
-    await platform.create('platform-team', { name: 'npm-token', value: new SecretText(CANARY.npm), enabled: false });
-    await platform.create('platform-team', { name: 'pypi-token', value: new SecretText(CANARY.pypi), enabled: false });
-    await platform.close();
+    // What Coder's provisioner gives terraform: the server's environment minus CODER_*, plus its own.
     const provisionerEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: home,
       TMPDIR: process.env.TMPDIR,
-      TF_CLI_CONFIG_FILE: path.join(host, 'etc/coder/terraform.tfrc'),
+      ...serverEnv,
       TF_IN_AUTOMATION: '1',
       CHECKPOINT_DISABLE: '1',
-      COFFER_BACKEND: 'local',
-      COFFER_HOME: platformHome,
       CODER_WORKSPACE_TEMPLATE_ID: 'readme-template',
       CODER_WORKSPACE_TEMPLATE_NAME: 'coffer-workspace',
       CODER_WORKSPACE_TEMPLATE_VERSION: 'v1',
@@ -279,6 +306,8 @@ describe('examples/coder-template README, as written, from a copy of the reposit
     expect(lock).toContain('provider "registry.terraform.io/coder/coder"');
     const plan = await ok(terraform!.binary, ['plan', '-no-color', '-input=false'], { cwd: work, env: provisionerEnv });
     expect(plan.stdout).toContain('coffer_secret_check skipped in this template import');
+    // The plan opened both ephemeral reads of the platform store (a missing value fails it), with
+    // the README's AppRole settings; the values are in no output.
     for (const canary of Object.values(CANARY)) expect(plan.stdout + plan.stderr).not.toContain(canary);
   });
 });
