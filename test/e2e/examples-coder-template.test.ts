@@ -17,6 +17,8 @@ import { lintPaths } from '../../src/lint';
 import { VaultSecretStore } from '../../src/client/backends/vault';
 import { CoderDouble } from '../support/coder-double';
 import { startOpenBao, type OpenBaoServer } from '../support/openbao';
+import { startPostgres, type PostgresServer } from '../support/postgres';
+import { findCoder, startCoderServer, type CoderServer } from './support/coder-server';
 import { runProcess, type ProcessResult } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
 import { copyRepository, fillIn, runBlock, shellBlocks } from './support/examples';
@@ -205,6 +207,9 @@ describe('examples/coder-template README, as written, from a copy of the reposit
   let base: string;
   let double: CoderDouble;
   let bao: OpenBaoServer;
+  /** Set by the first test: the copy, and the coder server's environment the README gives. */
+  let repo: string | undefined;
+  let serverEnv: Record<string, string> = {};
 
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-e2e-coder-readme-'));
@@ -218,7 +223,7 @@ describe('examples/coder-template README, as written, from a copy of the reposit
 
   // Coder's provisioner runs terraform, and the README's CLI configuration is for it.
   (terraform ? test : test.skip)('"Synthesize" and the provisioner set-up (OpenBao AppRole platform store); terraform plans the template import with them', async () => {
-    const repo = copyRepository(path.join(base, 'repo'), { installs: true });
+    repo = copyRepository(path.join(base, 'repo'), { installs: true });
     const home = path.join(base, 'home');
     fs.mkdirSync(home);
     const env: NodeJS.ProcessEnv = {
@@ -266,13 +271,17 @@ describe('examples/coder-template README, as written, from a copy of the reposit
       env,
     );
     if (setUp.code !== 0) throw new Error(`set-up exited ${setUp.code}\n${setUp.stdout}\n${setUp.stderr}`);
-    const serverEnv = Object.fromEntries(
+    serverEnv = Object.fromEntries(
       setUp.stdout
         .split('\0')
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
-        .filter(([k]) => /^(TF_CLI_CONFIG_FILE|COFFER_\w+|VAULT_\w+|BAO_\w+)$/.test(k!)),
+        .filter(([k]) => /^(TF_CLI_CONFIG_FILE|COFFER_\w+|VAULT_\w+|BAO_\w+|CODER_EXTERNAL_AUTH_\w+)$/.test(k!)),
     );
     expect(Object.keys(serverEnv).sort()).toEqual([
+      'CODER_EXTERNAL_AUTH_0_CLIENT_ID',
+      'CODER_EXTERNAL_AUTH_0_CLIENT_SECRET',
+      'CODER_EXTERNAL_AUTH_0_ID',
+      'CODER_EXTERNAL_AUTH_0_TYPE',
       'COFFER_BACKEND',
       'COFFER_VAULT_AUTH',
       'COFFER_VAULT_ROLE_ID',
@@ -287,11 +296,12 @@ describe('examples/coder-template README, as written, from a copy of the reposit
     fs.mkdirSync(work);
     fs.copyFileSync(path.join(repo, 'cdktf.out/stacks/workspace/cdk.tf.json'), path.join(work, 'cdk.tf.json'));
     // What Coder's provisioner gives terraform: the server's environment minus CODER_*, plus its own.
+    const { CODER_EXTERNAL_AUTH_0_ID: _1, CODER_EXTERNAL_AUTH_0_TYPE: _2, CODER_EXTERNAL_AUTH_0_CLIENT_ID: _3, CODER_EXTERNAL_AUTH_0_CLIENT_SECRET: _4, ...reachesTerraform } = serverEnv;
     const provisionerEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: home,
       TMPDIR: process.env.TMPDIR,
-      ...serverEnv,
+      ...reachesTerraform,
       TF_IN_AUTOMATION: '1',
       CHECKPOINT_DISABLE: '1',
       CODER_WORKSPACE_TEMPLATE_ID: 'readme-template',
@@ -309,6 +319,42 @@ describe('examples/coder-template README, as written, from a copy of the reposit
     // The plan opened both ephemeral reads of the platform store (a missing value fails it), with
     // the README's AppRole settings; the values are in no output.
     for (const canary of Object.values(CANARY)) expect(plan.stdout + plan.stderr).not.toContain(canary);
+  });
+
+  // A real Coder server (scripts/setup-coder.sh) in the environment the README's set-up gives.
+  const coderBinary = findCoder();
+  (terraform && 'binary' in coderBinary ? test : test.skip)('"Then, as a template admin": login and push both forms to a real Coder', async () => {
+    expect(repo).toBeDefined();
+    let pg: PostgresServer | undefined;
+    let coder: CoderServer | undefined;
+    try {
+      pg = await startPostgres();
+      const { TF_CLI_CONFIG_FILE: cliConfig, ...rest } = serverEnv;
+      coder = await startCoderServer({ binary: (coderBinary as { binary: string }).binary, pg, cliConfig: cliConfig!, env: rest });
+      const bin = path.join(base, 'admin-bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync((coderBinary as { binary: string }).binary, path.join(bin, 'coder'));
+      const admin = shellBlocks(path.join(repo!, 'examples/coder-template/README.md')).find((b) => b.startsWith('coder login '));
+      const r = await runBlock(fillIn(admin!, [['https://coder.example.com', coder.url]]), repo!, {
+        PATH: `${bin}:${process.env.PATH}`,
+        HOME: path.join(base, 'home'),
+        TMPDIR: process.env.TMPDIR,
+        // `coder login` takes the admin's token from the environment instead of a browser.
+        CODER_SESSION_TOKEN: coder.admin.token,
+        CODER_CONFIG_DIR: path.join(base, 'admin-coder-config'),
+        CODER_NO_VERSION_WARNING: 'true',
+        CODER_FORCE_TTY: 'false',
+        npm_config_cache: path.join(os.homedir(), '.npm'),
+      });
+      if (r.code !== 0) throw new Error(`admin block exited ${r.code}\n${r.stdout}\n${r.stderr}\n${coder.log().slice(-3000)}`);
+      const versions = await coder.api.get<{ name: string; job: { status: string } }[]>(
+        `/api/v2/templates/${(await coder.api.get<{ id: string }>(`/api/v2/organizations/${coder.organizationId}/templates/coffer-workspace`)).id}/versions`,
+      );
+      expect(versions.map((v) => v.job.status)).toEqual(['succeeded', 'succeeded']);
+    } finally {
+      await coder?.stop();
+      await pg?.stop();
+    }
   });
 });
 
