@@ -20,7 +20,9 @@ const root = path.resolve(__dirname, '../../..');
 export function copyRepository(dest: string, options: { readonly installs?: boolean } = {}): string {
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' })
     .split('\0')
-    .filter((f) => f !== '' && fs.existsSync(path.join(root, f)));
+    // node_modules and dist are handled below (a linked node_modules is not ignored by `node_modules/`).
+    .filter((f) => f !== '' && !/^(node_modules|dist)(\/|$)/.test(f) && fs.existsSync(path.join(root, f)))
+    .filter((f) => fs.lstatSync(path.join(root, f)).isFile());
   for (const file of files) {
     fs.mkdirSync(path.dirname(path.join(dest, file)), { recursive: true });
     fs.copyFileSync(path.join(root, file), path.join(dest, file));
