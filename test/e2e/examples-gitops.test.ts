@@ -16,10 +16,11 @@ import * as path from 'node:path';
 import { VaultSecretStore } from '../../src/client/backends/vault';
 import { SecretText } from '../../src/client/secret-text';
 import { startOpenBao, type OpenBaoServer } from '../support/openbao';
-import { availableEngines } from './support/engines';
+import { availableEngines, type Engine } from './support/engines';
 import {
   copyRepository,
   evaluate,
+  fillIn,
   readWorkflowJob,
   runBlock,
   runWorkflowJob,
@@ -67,14 +68,16 @@ describe('examples/gitops', () => {
 
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
-  test("the README's block, as written: synth, lint, secret check, plan (the push left to PUSH_COMMAND)", async () => {
-    const repo = copyRepository(path.join(base, 'readme-repo'));
-    const home = homeWithCoderProvider(path.join(base, 'readme-home'));
+  test.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))("the README's block, as written, on %s: synth, lint, secret check, plan (the push left to PUSH_COMMAND)", async (_name, engine) => {
+    const repo = copyRepository(path.join(base, `readme-repo-${engine.name}`));
+    const home = homeWithCoderProvider(path.join(base, `readme-home-${engine.name}`));
     fs.mkdirSync(path.join(home, '.ssh'));
     fs.writeFileSync(path.join(home, '.ssh', 'signing_key'), CANARY.ssh, { mode: 0o600 });
     const [block, ...rest] = shellBlocks(path.join(repo, 'examples/gitops/README.md'));
     expect(rest).toEqual([]);
-    const r = await runBlock(block!, repo, { ...baseEnv(home), NPM_TOKEN: CANARY.npm, PYPI_TOKEN: CANARY.pypi });
+    // On terraform, `TOFU=tofu` names terraform instead (the README's note: TOFU=terraform).
+    const commands = engine.name === 'tofu' ? block! : fillIn(block!, [['TOFU=tofu ', `TOFU=${engine.binary} `]]);
+    const r = await runBlock(commands, repo, { ...baseEnv(home), NPM_TOKEN: CANARY.npm, PYPI_TOKEN: CANARY.pypi });
     if (r.code !== 0) throw new Error(`README block exited ${r.code}\n${r.stdout}\n${r.stderr}`);
     expect(r.stderr.match(/==> \d\/5 [a-z ]+/g)).toEqual([
       '==> 1/5 synth',
