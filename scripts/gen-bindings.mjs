@@ -28,21 +28,25 @@ process.env.TF_CLI_CONFIG_FILE ??= '/dev/null';
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The providers we generate: local name, full source address (works under tofu and terraform), schema files. */
 /**
- * The providers we generate: local name, full source address (works under tofu and terraform),
- * the version constraint the bindings write into required_providers, and the schema files.
+ * The providers we generate: local name, the source address the bindings write into
+ * required_providers, the address the captured schema is keyed by, the version constraint, and the
+ * schema files. The source is the short `namespace/type`: each engine resolves it against its own
+ * default registry host (tofu: registry.opentofu.org, terraform: registry.terraform.io), so the
+ * bindings work with a registry or mirror that serves only that engine's host.
  */
 export const PROVIDERS = [
   {
     name: 'coder',
-    source: 'registry.opentofu.org/coder/coder',
+    source: 'coder/coder',
+    schemaKey: 'registry.opentofu.org/coder/coder',
     constraint: '~> 2.19',
     schemas: ['schemas/coder.json'],
   },
   {
     name: 'coffer',
-    source: 'registry.opentofu.org/cofferhq/coffer',
+    source: 'cofferhq/coffer',
+    schemaKey: 'registry.opentofu.org/cofferhq/coffer',
     constraint: '>= 0.1.0',
     schemas: ['schemas/coffer.json', 'schemas/coffer-planned.json'],
   },
@@ -101,15 +105,15 @@ function loadSchema(provider) {
     file,
     json: JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')),
   }));
-  const captured = first.json.provider_schemas?.[provider.source];
-  if (!captured) throw new Error(`${first.file} has no schema for ${provider.source}`);
+  const captured = first.json.provider_schemas?.[provider.schemaKey];
+  if (!captured) throw new Error(`${first.file} has no schema for ${provider.schemaKey}`);
   let schema = captured;
   for (const overlay of overlays) schema = mergeOverlay(schema, overlay.json, overlay.file);
-  const version = first.json.provider_versions?.[provider.source];
+  const version = first.json.provider_versions?.[provider.schemaKey];
   // provider_versions is left out on purpose: with it, the bindings would pin that exact version in
   // required_providers; without it they write the range in PROVIDERS[].constraint.
   return {
-    schema: { format_version: first.json.format_version, provider_schemas: { [provider.source]: schema } },
+    schema: { format_version: first.json.format_version, provider_schemas: { [provider.schemaKey]: schema } },
     version,
   };
 }
@@ -176,8 +180,8 @@ async function main() {
       loaded.push(schema);
       const code = new CodeMaker();
       const generator = new TerraformProviderGenerator(code, schema);
-      // Full source address and a version range: the bindings then write
-      // required_providers.<name> = { source = "registry.opentofu.org/...", version = "..." }.
+      // Short source and a version range: the bindings then write
+      // required_providers.<name> = { source = "cofferhq/coffer", version = "..." }.
       const constraint = new TerraformProviderConstraint({
         name: provider.name,
         source: provider.source,

@@ -12,7 +12,7 @@
  *   start builds (a no-op with a warning at import, in the preview, on stop and delete);
  * - `DynamicSecret` (a) — Coder's external-auth GitHub token into the agent's env;
  * - `DynamicSecret` (b) — a per-workspace database lease via `coffer_dynamic_secret`, only when
- *   the project declares the `dynamic-secret` provider feature;
+ *   the `dynamic-secret` provider feature is on (the App context below turns it off);
  * - `SensitiveMetadata` — dashboard metadata, sensitive where it derives from a secret;
  * - the secret guard, on for the whole app.
  *
@@ -117,7 +117,8 @@ export class WorkspaceTemplate extends TerraformStack {
   }
 }
 
-// The provider features this template uses (the provider in this repository ships them).
+// Every provider feature is on by default; this template turns `dynamic-secret` off, so pattern (b)
+// is left out unless `--context` lists it too (it needs a database secrets engine on the platform's Vault).
 const app = new App({
   context: { [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.SECRET_CHECK, CofferFeature.EPHEMERAL_USER_SECRET] },
 });

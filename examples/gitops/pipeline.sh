@@ -18,6 +18,7 @@
 #   TEMPLATE_NAME  Coder template name for the push (default coffer-workspace)
 #   COFFER         coffer CLI command (default coffer)
 #   TOFU           engine binary (default tofu; terraform works too)
+#   CODER_URL      Coder's access URL (the template's coffer provider is the owner's Coder secrets)
 #   PUSH_COMMAND   replaces `coder templates push "$TEMPLATE_NAME" --directory DIR --yes`;
 #                  it receives the directory to push as its last argument
 set -euo pipefail
@@ -62,6 +63,11 @@ fi
 
 step "4/5 plan"
 (
+  # Plan as Coder's template import does: a start transition with no build, no owner and no
+  # owner token (the owner's secret check is skipped with a warning), CODER_URL as the access
+  # URL. The push's admin token is not the owner's: keep it from the template's providers.
+  unset CODER_SESSION_TOKEN CODER_WORKSPACE_OWNER_SESSION_TOKEN CODER_WORKSPACE_BUILD_ID CODER_WORKSPACE_OWNER
+  export CODER_WORKSPACE_TRANSITION=start CODER_AGENT_URL="${CODER_AGENT_URL:-${CODER_URL:-}}"
   cd "$stack_dir"
   "$TOFU" init -input=false -no-color >/dev/null
   "$TOFU" plan -input=false -no-color -lock=false -out=tfplan

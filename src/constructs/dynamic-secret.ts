@@ -9,13 +9,13 @@
  * (b) `DynamicSecretPattern.vaultLease` — a per-workspace credential (e.g. database creds) minted
  *     by Vault/OpenBao through the `coffer_dynamic_secret` ephemeral resource: never in plan or
  *     state. Its fields are ephemeral `SecretValue`s for write-only attributes (a `UserSecret`)
- *     or provider configuration. Needs the provider feature `dynamic-secret`.
+ *     or provider configuration. Uses the provider feature `dynamic-secret` (on by default).
  * (c) `DynamicSecretPattern.workspaceFetched` — state-free for the credential: the build hands
  *     the workspace only a single-use, short-TTL *wrapped* AppRole SecretID; at start the
  *     workspace unwraps it and fetches its own credential with `coffer run`. A wrapping token
  *     that was already used (or expired) makes the unwrap fail loudly, which is the point.
  */
-import { Token } from 'cdktn';
+import { Token, type TerraformProvider } from 'cdktn';
 import { Construct } from 'constructs';
 import type { Agent } from './.gen/providers/coder/agent';
 import { Script } from './.gen/providers/coder/script';
@@ -53,6 +53,11 @@ export interface VaultLeasePatternProps {
    * @default false
    */
   readonly revokeOnClose?: boolean;
+  /**
+   * The `coffer` provider configuration that mints the lease (its backend must be `vault`).
+   * @default - the stack's default `coffer` provider
+   */
+  readonly provider?: TerraformProvider;
 }
 
 /** Props of pattern (c). */
@@ -210,6 +215,7 @@ class VaultLeasePattern extends DynamicSecretPattern {
       ...(this.props.ttl !== undefined ? { ttl: this.props.ttl } : {}),
       // Always explicit: the provider revokes by default, but a credential delivered to a workspace must outlive the run.
       revokeOnClose: this.props.revokeOnClose ?? false,
+      ...(this.props.provider !== undefined ? { provider: this.props.provider } : {}),
     });
   }
 }

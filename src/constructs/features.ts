@@ -1,20 +1,25 @@
 /**
  * Gates for what the engines and the Coffer provider can do, read from construct context so a
- * project switches them in `cdktf.json` (`context`) or on the `App`.
+ * project switches them in `cdktf.json` (`context`) or on the `App`. Provider features are on by
+ * default: the constructs ship with the provider version that has them.
  */
 import type { IConstruct } from 'constructs';
 
-/** Context key: the provider features the project's `cofferhq/coffer` version has (a list of `CofferFeature`). */
+/**
+ * Context key that turns provider features **off** for a project pinned to an older
+ * `cofferhq/coffer` than the one these constructs ship with. Unset (the default): every feature
+ * of the bundled provider (`BUNDLED_PROVIDER_FEATURES`) is on. Set: a list of `CofferFeature`s,
+ * exactly the ones the project's provider has; the rest are off.
+ */
 export const PROVIDER_FEATURES_CONTEXT = '@cofferhq/coffer:providerFeatures';
 
 /** cdktn's context key for the engines a project targets (set from `cdktf.json` `targetVersions`). */
 export const TARGET_VERSIONS_CONTEXT = 'targetVersions';
 
 /**
- * Parts of the Coffer provider that are designed (their schema is hand-declared in
- * `schemas/coffer-planned.json`) but not shipped by every provider version. A construct that
- * needs one throws until the project declares it, e.g. in `cdktf.json`:
- * `"context": { "@cofferhq/coffer:providerFeatures": ["secret-check"] }`.
+ * Parts of the Coffer provider that a construct needs beyond `coffer_user_secret`. The provider
+ * these constructs ship with has all of them; a project on an older provider lists the ones it
+ * has in `cdktf.json`, e.g. `"context": { "@cofferhq/coffer:providerFeatures": ["secret-check"] }`.
  */
 export enum CofferFeature {
   /** The `coffer_secret_check` data source. */
@@ -25,16 +30,43 @@ export enum CofferFeature {
   DYNAMIC_SECRET = 'dynamic-secret',
 }
 
-export function providerFeatureEnabled(scope: IConstruct, feature: CofferFeature): boolean {
+/** The `cofferhq/coffer` version the constructs and their bindings (`schemas/coffer.json`) ship with. */
+export const BUNDLED_PROVIDER_VERSION = '0.1.0';
+
+/** The features `cofferhq/coffer` `BUNDLED_PROVIDER_VERSION` has: all of them. */
+export const BUNDLED_PROVIDER_FEATURES: readonly CofferFeature[] = Object.values(CofferFeature);
+
+/** The features on for `scope`: the bundled provider's, or the list the context gives (validated). */
+export function providerFeatures(scope: IConstruct): readonly CofferFeature[] {
   const declared: unknown = scope.node.tryGetContext(PROVIDER_FEATURES_CONTEXT);
-  return Array.isArray(declared) && declared.includes(feature);
+  if (declared === undefined || declared === null) return BUNDLED_PROVIDER_FEATURES;
+  const known = BUNDLED_PROVIDER_FEATURES.map((f) => `"${f}"`).join(', ');
+  if (!Array.isArray(declared)) {
+    throw new Error(
+      `context "${PROVIDER_FEATURES_CONTEXT}" must be a list of provider features (${known}), got ${JSON.stringify(declared)}`,
+    );
+  }
+  for (const entry of declared as unknown[]) {
+    if (!BUNDLED_PROVIDER_FEATURES.includes(entry as CofferFeature)) {
+      throw new Error(
+        `context "${PROVIDER_FEATURES_CONTEXT}" lists ${JSON.stringify(entry)}, which is not a Coffer provider feature (known: ${known})`,
+      );
+    }
+  }
+  return declared as CofferFeature[];
+}
+
+export function providerFeatureEnabled(scope: IConstruct, feature: CofferFeature): boolean {
+  return providerFeatures(scope).includes(feature);
 }
 
 export function requireProviderFeature(scope: IConstruct, feature: CofferFeature, what: string): void {
-  if (providerFeatureEnabled(scope, feature)) return;
+  const on = providerFeatures(scope);
+  if (on.includes(feature)) return;
   throw new Error(
-    `${what} needs the Coffer provider feature "${feature}", which the project does not declare: ` +
-      `add it to the "${PROVIDER_FEATURES_CONTEXT}" context (cdktf.json "context", or App context) once your cofferhq/coffer version ships it`,
+    `${what} needs the Coffer provider feature "${feature}", which the "${PROVIDER_FEATURES_CONTEXT}" context turns off ` +
+      `(it lists ${on.length === 0 ? 'none' : on.map((f) => `"${f}"`).join(', ')}). That context is only for a project on a provider older than ` +
+      `cofferhq/coffer ${BUNDLED_PROVIDER_VERSION}, which has every feature: add "${feature}" to it, or remove it (cdktf.json "context", or App context)`,
   );
 }
 

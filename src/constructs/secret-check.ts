@@ -3,11 +3,11 @@
  * with `coffer secret create`, not by the template), so a plan fails early with the whole list
  * of what is missing instead of a workspace starting without them.
  *
- * With the provider feature `secret-check` it synthesizes the `coffer_secret_check` data source,
- * which fails the plan listing every missing or disabled secret. Until the project's provider
- * ships that data source, it synthesizes a manifest instead: a local named
- * `coffer_required_secrets_<hash>` that pipelines read before planning
- * (`requiredSecrets(cdk.tf.json)` from src/lint, then `coffer secret check NAME...`).
+ * It synthesizes the `coffer_secret_check` data source, which fails the plan listing every
+ * missing or disabled secret. Only for a project whose older provider lacks that data source
+ * (the `secret-check` feature turned off in the `@cofferhq/coffer:providerFeatures` context) it
+ * synthesizes a manifest instead: a local named `coffer_required_secrets_<hash>` that pipelines
+ * read before planning (`requiredSecrets(cdk.tf.json)` from src/lint, then `coffer secret check NAME...`).
  */
 import { TerraformLocal, Token, type TerraformProvider } from 'cdktn';
 import { Construct } from 'constructs';
@@ -47,7 +47,10 @@ export interface SecretCheckProps {
 export enum SecretCheckMode {
   /** The `coffer_secret_check` data source: the plan fails listing what is missing. */
   DATA_SOURCE = 'data-source',
-  /** A manifest local only; a pipeline runs `coffer secret check` on it before planning. */
+  /**
+   * A manifest local only, for a provider without the data source (feature `secret-check` turned
+   * off); a pipeline runs `coffer secret check` on it before planning.
+   */
   MANIFEST = 'manifest',
 }
 

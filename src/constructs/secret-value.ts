@@ -136,8 +136,8 @@ export abstract class SecretValue {
 
   /**
    * A user secret's value read from Coffer for the duration of one run, through the
-   * `coffer_user_secret` ephemeral resource: never in plan or state. Needs the provider feature
-   * `ephemeral-user-secret` (see `CofferFeature`).
+   * `coffer_user_secret` ephemeral resource: never in plan or state. Uses the provider feature
+   * `ephemeral-user-secret` (on unless the project turns it off, see `CofferFeature`).
    */
   static fromCofferSecret(scope: Construct, id: string, props: CofferSecretReferenceProps): SecretValue {
     requireProviderFeature(scope, CofferFeature.EPHEMERAL_USER_SECRET, 'SecretValue.fromCofferSecret');

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cofferOnPath, runProcess } from './support/process';
 import { availableEngines, type Engine } from './support/engines';
+import { copyRepository, fillIn, runBlock, shellBlocks } from './support/examples';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -52,6 +53,36 @@ describe.each(availableEngines().map((e) => [e.name, e] as [string, Engine]))(
     });
 
     afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+    test("the README's block, as written, from a copy of the repository", async () => {
+      const repo = copyRepository(path.join(base, 'repo'));
+      const home = path.join(base, 'readme-home');
+      fs.mkdirSync(home);
+      fs.writeFileSync(path.join(repo, 'deploy_key'), CANARY.deployKey, { mode: 0o600 });
+      const [block, ...rest] = shellBlocks(path.join(repo, 'examples/ci-plan/README.md'));
+      expect(rest).toEqual([]);
+      const r = await runBlock(fillIn(block!, [['TF_VAR_registry_token=…', `TF_VAR_registry_token=${CANARY.registry}`]]), repo, {
+        PATH: `${path.dirname(availableEngines()[0]!.binary)}:${process.env.PATH}`,
+        HOME: home,
+        TMPDIR: process.env.TMPDIR,
+        USER: 'ci-bot',
+        ...(engine.name === 'tofu' ? {} : { TOFU: engine.binary }),
+      });
+      if (r.code !== 0) throw new Error(`README block exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+      expect(r.stdout).toMatch(/Apply complete! Resources: 2 added/);
+      const stackDir = path.join(repo, 'cdktf.out/stacks/ci-secrets');
+      for (const canary of Object.values(CANARY)) {
+        expect(r.stdout + r.stderr).not.toContain(canary);
+        for (const f of ['cdk.tf.json', 'terraform.tfstate']) expect(fs.readFileSync(path.join(stackDir, f), 'utf8')).not.toContain(canary);
+      }
+      // In the user's embedded store (~/.local/share/coffer), with their delivery targets.
+      const listed = await runProcess(process.execPath, [path.join(repo, 'dist/coffer-cli.cjs'), 'secret', 'list', '-o', 'json'], {
+        cwd: repo,
+        env: { PATH: process.env.PATH, HOME: home, USER: 'ci-bot' },
+      });
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout).map((s: { name: string }) => s.name).sort()).toEqual(['deploy-key', 'registry-token']);
+    });
 
     test('applies the saved plan; secrets in no argv, plan, state or synthesized file', async () => {
       const work = path.join(base, 'work');

@@ -14,12 +14,13 @@ import {
 
 process.env.CHECKPOINT_DISABLE = '1';
 
-function setup(features: string[] = []): { stack: TerraformStack; agent: coder.agent.Agent } {
+/** A stack with the bundled provider's features, or only `features` (a project on an older provider). */
+function setup(features?: string[]): { stack: TerraformStack; agent: coder.agent.Agent } {
   const stack = new TerraformStack(
     Testing.app({
       context: {
         targetVersions: { terraform: '>=1.11.0', opentofu: '>=1.11.0' },
-        [PROVIDER_FEATURES_CONTEXT]: features,
+        ...(features !== undefined ? { [PROVIDER_FEATURES_CONTEXT]: features } : {}),
       },
     }),
     'stack',
@@ -68,7 +69,8 @@ describe('DynamicSecret (a) agentEnv', () => {
 
 describe('DynamicSecret (b) vaultLease', () => {
   test('synthesizes an ephemeral coffer_dynamic_secret block whose fields feed write-only values', () => {
-    const { stack } = setup([CofferFeature.DYNAMIC_SECRET]);
+    // No context: the bundled provider has coffer_dynamic_secret.
+    const { stack } = setup();
     const lease = new DynamicSecret(stack, 'db', {
       pattern: DynamicSecretPattern.vaultLease({ mount: 'database', role: 'workspace', ttl: '8h' }),
     });
@@ -106,12 +108,25 @@ describe('DynamicSecret (b) vaultLease', () => {
     ).toThrow(/is ephemeral, and this attribute is stored in state/);
   });
 
-  test('fails until the provider feature is declared', () => {
+  test('uses the provider configuration it is given', () => {
     const { stack } = setup();
+    const platform = new coffer.provider.CofferProvider(stack, 'platform', { alias: 'platform', backend: 'vault' });
+    new DynamicSecret(stack, 'db', {
+      pattern: DynamicSecretPattern.vaultLease({ mount: 'database', role: 'r', provider: platform }),
+    });
+    expect(Object.values(synth(stack).ephemeral.coffer_dynamic_secret)).toEqual([
+      { mount: 'database', role: 'r', revoke_on_close: false, provider: 'coffer.platform' },
+    ]);
+  });
+
+  test('fails when the context turns the feature off, naming the context', () => {
+    const { stack } = setup([CofferFeature.SECRET_CHECK]);
     expect(
       () =>
         new DynamicSecret(stack, 'db', { pattern: DynamicSecretPattern.vaultLease({ mount: 'database', role: 'r' }) }),
-    ).toThrow(/needs the Coffer provider feature "dynamic-secret"/);
+    ).toThrow(
+      /needs the Coffer provider feature "dynamic-secret", which the "@cofferhq\/coffer:providerFeatures" context turns off \(it lists "secret-check"\)/,
+    );
   });
 
   test.each([

@@ -66,7 +66,9 @@ describe('npm run gen', () => {
     const userSecret = committed.get('providers/coffer/user-secret/index.ts')?.toString('utf8') ?? '';
     expect(userSecret).toContain('this.markWriteOnlyAttribute(');
     const provider = committed.get('providers/coffer/provider/index.ts')?.toString('utf8') ?? '';
-    expect(provider).toContain("terraformProviderSource: 'registry.opentofu.org/cofferhq/coffer'");
+    // The short source: each engine resolves it against its own registry host (tofu and terraform).
+    expect(provider).toContain("terraformProviderSource: 'cofferhq/coffer'");
+    expect(committed.get('providers/coder/provider/index.ts')?.toString('utf8')).toContain("terraformProviderSource: 'coder/coder'");
     expect(provider).toContain("providerVersionConstraint: '>= 0.1.0'");
   });
 

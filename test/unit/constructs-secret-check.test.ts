@@ -26,8 +26,8 @@ function stackWith(features: string[] | undefined): TerraformStack {
 const synth = (stack: TerraformStack): any => JSON.parse(Testing.synth(stack));
 
 describe('SecretCheck', () => {
-  test('synthesizes the coffer_secret_check data source when the provider has it', () => {
-    const stack = stackWith([CofferFeature.SECRET_CHECK]);
+  test('synthesizes the coffer_secret_check data source by default (the bundled provider has it)', () => {
+    const stack = stackWith(undefined);
     const check = new SecretCheck(stack, 'required', {
       secrets: ['ssh-signing-key', 'github-token'],
       user: 'alice',
@@ -42,8 +42,13 @@ describe('SecretCheck', () => {
     expect(() => Testing.fullSynth(stack)).not.toThrow();
   });
 
-  test('synthesizes a manifest local until the provider has the data source', () => {
-    const stack = stackWith(undefined);
+  test('synthesizes the data source when the context lists the feature', () => {
+    const stack = stackWith([CofferFeature.SECRET_CHECK]);
+    expect(new SecretCheck(stack, 'required', { secrets: ['x'] }).mode).toBe(SecretCheckMode.DATA_SOURCE);
+  });
+
+  test('synthesizes a manifest local when the context turns secret-check off (an older provider)', () => {
+    const stack = stackWith([CofferFeature.EPHEMERAL_USER_SECRET]);
     const check = new SecretCheck(stack, 'required', { secrets: ['ssh-signing-key'] });
     const json = synth(stack);
     expect(check.mode).toBe(SecretCheckMode.MANIFEST);
@@ -55,7 +60,7 @@ describe('SecretCheck', () => {
   });
 
   test('accepts UserSecrets declared elsewhere', () => {
-    const stack = stackWith([CofferFeature.SECRET_CHECK]);
+    const stack = stackWith(undefined);
     const secret = new UserSecret(stack, 's', {
       name: 'npm-token',
       value: SecretValue.variable(stack, 'v'),

@@ -141,7 +141,7 @@ describe('SecretValue.fromAttribute / fromEphemeralAttribute', () => {
   });
 
   test('an ephemeral attribute is refused by stored attributes', () => {
-    const stack = stackWith({ [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.EPHEMERAL_USER_SECRET] });
+    const stack = stackWith();
     const eph = new coffer.ephemeralCofferUserSecret.EphemeralCofferUserSecret(stack, 'e', { name: 'x' });
     const value = SecretValue.fromEphemeralAttribute(eph, 'value');
     expect(value.ephemeral).toBe(true);
@@ -154,7 +154,7 @@ describe('SecretValue.fromAttribute / fromEphemeralAttribute', () => {
 
 describe('SecretValue.fromCofferSecret', () => {
   test('synthesizes an ephemeral coffer_user_secret block and feeds value_wo', () => {
-    const stack = stackWith({ [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.EPHEMERAL_USER_SECRET] });
+    const stack = stackWith();
     const value = SecretValue.fromCofferSecret(stack, 'src', { name: 'github-token', user: 'alice' });
     new UserSecret(stack, 'copy', { name: 'gh-copy', value, envName: 'GH_COPY' });
     const json = synth(stack);
@@ -165,15 +165,15 @@ describe('SecretValue.fromCofferSecret', () => {
     expect(() => Testing.fullSynth(stack)).not.toThrow();
   });
 
-  test('fails until the project declares the provider feature', () => {
-    const stack = stackWith();
+  test('fails when the context turns the provider feature off', () => {
+    const stack = stackWith({ [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.SECRET_CHECK, CofferFeature.DYNAMIC_SECRET] });
     expect(() => SecretValue.fromCofferSecret(stack, 'src', { name: 'x' })).toThrow(
       /needs the Coffer provider feature "ephemeral-user-secret"/,
     );
   });
 
   test('fails for a bad name', () => {
-    const stack = stackWith({ [PROVIDER_FEATURES_CONTEXT]: [CofferFeature.EPHEMERAL_USER_SECRET] });
+    const stack = stackWith();
     expect(() => SecretValue.fromCofferSecret(stack, 'src', { name: 'a#b' })).toThrow(/name must not contain "#"/);
   });
 });

@@ -40,7 +40,7 @@ describe('UserSecret', () => {
     });
     expect(json.variable.npm_token).toMatchObject({ sensitive: true, ephemeral: true, type: 'string' });
     expect(json.terraform.required_providers.coffer).toEqual({
-      source: 'registry.opentofu.org/cofferhq/coffer',
+      source: 'cofferhq/coffer',
       version: '>= 0.1.0',
     });
     expect(secret.secretName).toBe('npm-token');

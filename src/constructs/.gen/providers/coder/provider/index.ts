@@ -65,7 +65,7 @@ export class CoderProvider extends cdktn.TerraformProvider {
         providerName: 'coder',
         providerVersionConstraint: '~> 2.19'
       },
-      terraformProviderSource: 'registry.opentofu.org/coder/coder'
+      terraformProviderSource: 'coder/coder'
     });
     this._url = config.url;
     this._alias = config.alias;

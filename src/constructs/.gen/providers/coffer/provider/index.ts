@@ -137,7 +137,7 @@ export class CofferProvider extends cdktn.TerraformProvider {
         providerName: 'coffer',
         providerVersionConstraint: '>= 0.1.0'
       },
-      terraformProviderSource: 'registry.opentofu.org/cofferhq/coffer'
+      terraformProviderSource: 'cofferhq/coffer'
     });
     this._backend = config.backend;
     this._coderToken = config.coderToken;
