@@ -7,6 +7,7 @@ import { providerCommand, providerHelp } from './commands/provider';
 import { runCommand } from './commands/run';
 import { secretCommand, SECRET_HELP } from './commands/secret';
 import { storeCommand, STORE_HELP } from './commands/store';
+import { withGlobalBackend } from './common';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
 import { displayText, err, out, printJson, unknownCommand } from './io';
 
@@ -40,7 +41,8 @@ Commands:
 Every command takes -h/--help; commands that print data take -o table|json.
 
 Environment:
-  COFFER_BACKEND     Backend profile to use (overridden by --backend)
+  COFFER_PROFILE     Backend profile to use (overridden by --backend)
+  COFFER_BACKEND     Backend profile or kind (local, vault, coder) to use (after COFFER_PROFILE)
   COFFER_CONFIG      Config file (default \${XDG_CONFIG_HOME:-~/.config}/coffer/config.json)
   COFFER_HOME        Embedded store home (default \${XDG_DATA_HOME:-~/.local/share}/coffer)
   COFFER_USER        Who "me" is in the embedded store (default: your login name)
@@ -67,17 +69,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Promise<number> {
-  let env = baseEnv;
-  let args = [...argv];
-  // A global --backend before the command selects the backend like the command's own flag.
-  while (args[0] === '--backend' || args[0]?.startsWith('--backend=')) {
-    const first = args[0] as string;
-    const value = first.includes('=') ? first.slice('--backend='.length) : args[1];
+async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // A global --backend before the command selects the backend like the command's own flag; it
+  // stays a flag, so errors blame --backend (not COFFER_BACKEND).
+  const first = argv[0];
+  if (first === '--backend' || first?.startsWith('--backend=')) {
+    const value = first.includes('=') ? first.slice('--backend='.length) : argv[1];
     if (value === undefined || value === '') throw new UsageError('option --backend needs a value');
-    env = { ...env, COFFER_BACKEND: value };
-    args = args.slice(first.includes('=') ? 1 : 2);
+    const rest = argv.slice(first.includes('=') ? 1 : 2);
+    return withGlobalBackend(value, () => dispatch(rest, env));
   }
+  const args = [...argv];
   const [command, ...rest] = args;
   switch (command) {
     case undefined:

@@ -98,7 +98,7 @@ describe('openStore', () => {
     });
     expect(selectBackend('local', {}, config)).toMatchObject({ name: 'local', builtin: true });
     expect(() => selectBackend(undefined, { COFFER_BACKEND: 'nope' }, config)).toThrow(
-      /backend "nope" \(from COFFER_BACKEND\) is not registered/,
+      /backend "nope" \(from COFFER_BACKEND\) is neither a registered profile nor a backend kind/,
     );
   });
 
@@ -115,7 +115,7 @@ describe('openStore', () => {
     });
     await expect(openStore('c', sb.env)).rejects.toMatchObject({
       code: 'unauthorized',
-      message: expect.stringMatching(/backend "c" needs its Coder session or API token: set CODER_SESSION_TOKEN/),
+      message: expect.stringMatching(/backend "c" \(from --backend\) needs its Coder session or API token: set CODER_SESSION_TOKEN/),
     });
   });
 
@@ -124,12 +124,13 @@ describe('openStore', () => {
       name: 'prod',
       profile: { kind: 'vault' as const, authMethod: 'approle' as const },
       source: 'flag' as const,
+      from: '--backend',
       builtin: false,
     };
     const ctx = backendContext(selection, sb.env);
     await expect(ctx.credential('role-id')).resolves.toBeUndefined();
     await expect(ctx.requireCredential('secret-id')).rejects.toThrow(
-      'backend "prod" needs its AppRole secret_id: set COFFER_VAULT_SECRET_ID or VAULT_SECRET_ID, or store it with "coffer backend register prod --kind vault … --store-credential secret-id"',
+      'backend "prod" (from --backend) needs its AppRole secret_id: set COFFER_VAULT_SECRET_ID or VAULT_SECRET_ID, or store it with "coffer backend register prod --kind vault … --store-credential secret-id"',
     );
     const store = sb.credentials();
     await store.write('prod', 'role-id', new SecretText('stored-role'));
@@ -340,7 +341,7 @@ describe('coffer backend', () => {
     const unknown = run(['secret', 'list', '--backend', 'zzz']);
     expect(unknown.status).toBe(3);
     expect(unknown.stderr).toBe(
-      'coffer: backend "zzz" (from --backend) is not registered: see "coffer backend list"\n',
+      'coffer: backend "zzz" (from --backend) is neither a registered profile nor a backend kind (local, vault, coder): see "coffer backend list"\n',
     );
     run(['backend', 'register', 'v', '--kind', 'vault', '--url', 'https://vault.example.com']);
     const vault = run(['secret', 'list', '--backend', 'v']);

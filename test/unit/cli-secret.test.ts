@@ -186,12 +186,20 @@ describe('update', () => {
     ).toBe(0);
   });
 
-  test('with metadata flags only, stdin is not read and the value stays', async () => {
-    const r = run(['secret', 'update', 'tok', '--description', 'new'], 'SHOULD-NOT-BE-READ');
-    expect(r).toMatchObject({ status: 0, stdout: 'Updated secret tok.\n' });
+  test('a value piped beside metadata flags is used, never dropped (like "coder secret update")', async () => {
+    const r = shell('printf %s new | "$NODE" "$CLI" secret update tok --env TOK2');
+    expect(r).toMatchObject({ status: 0, stdout: 'Updated secret tok.\n', stderr: '' });
+    expect(await storedValue('tok')).toBe('new');
+    const meta = JSON.parse(run(['secret', 'list', 'tok', '-o', 'json']).stdout)[0];
+    expect(meta).toMatchObject({ env_name: 'TOK2', value_version: 2 });
+  });
+
+  test('with metadata flags and empty stdin (or --value-stdin=false) the value stays', async () => {
+    expect(shell('"$NODE" "$CLI" secret update tok --description new </dev/null')).toMatchObject({ status: 0 });
+    expect(shell('printf %s ignored | "$NODE" "$CLI" secret update tok --env T3 --value-stdin=false').status).toBe(0);
     expect(await storedValue('tok')).toBe('v1');
     const meta = JSON.parse(run(['secret', 'list', 'tok', '-o', 'json']).stdout)[0];
-    expect(meta).toMatchObject({ description: 'new', value_version: 1 });
+    expect(meta).toMatchObject({ description: 'new', env_name: 'T3', value_version: 1 });
   });
 
   test('without flags the value comes from stdin; --value-stdin reads it alongside metadata flags', async () => {
@@ -384,7 +392,7 @@ describe('help and version', () => {
     const help = run(['secret', 'create', '--help']).stdout;
     expect(help).toMatch(/printf %s/);
     expect(help).toMatch(/echo .* plus "\\n"/);
-    expect(run(['secret', 'update', '--help']).stdout).toMatch(/With metadata flags only, stdin is NOT read/);
+    expect(run(['secret', 'update', '--help']).stdout).toMatch(/a piped value changes\s+the value beside the metadata/);
   });
 
   test('version', () => {

@@ -9,6 +9,7 @@ import {
   BACKEND_KINDS,
   BUILTIN_LOCAL,
   CREDENTIALS_USER,
+  credentialSource,
   credentialSpecs,
   loadConfig,
   resolveConfigPath,
@@ -21,6 +22,7 @@ import {
 } from '../../client/profiles';
 import { SecretText } from '../../client/secret-text';
 import { expectPositionals, OUTPUT_OPTION, parseCommandLine, parseOutputFormat } from '../args';
+import { backendChoices } from '../common';
 import { CliError, EXIT, UsageError } from '../errors';
 import {
   unknownCommand,
@@ -298,14 +300,14 @@ interface CredentialStatus {
 async function credentialStatus(
   name: string,
   profile: BackendProfile,
+  builtin: boolean,
   env: NodeJS.ProcessEnv,
   store: () => CredentialStore,
 ): Promise<CredentialStatus[]> {
   const result: CredentialStatus[] = [];
   for (const spec of credentialSpecs(profile)) {
-    const variable = spec.envVars.find((e) => env[e] !== undefined && env[e] !== '');
-    let source = variable !== undefined ? `env:${variable}` : 'missing';
-    if (variable === undefined && (await store().has(name, spec.key))) source = 'stored';
+    // A bare kind has no profile to store credentials under.
+    const source = await credentialSource(spec, env, async () => !builtin && store().has(name, spec.key));
     result.push({ key: spec.key, env_vars: spec.envVars, source });
   }
   return result;
@@ -324,7 +326,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const config = loadConfig(file);
   let active: BackendSelection | undefined;
   try {
-    active = selectBackend(undefined, env, config);
+    active = selectBackend(backendChoices(undefined), env, config);
   } catch (error) {
     if (!(error instanceof SecretStoreError)) throw error;
     warn(error.message);
@@ -333,6 +335,8 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([n, p]) => [n, p, false]);
   if (config.backends[BUILTIN_LOCAL] === undefined) entries.unshift([BUILTIN_LOCAL, { kind: 'local' }, true]);
+  // A bare kind chosen by --backend/COFFER_BACKEND (configured from the environment) is shown too.
+  if (active?.builtin && active.name !== BUILTIN_LOCAL) entries.push([active.name, active.profile, true]);
 
   let credentialStore: CredentialStore | undefined;
   const rows = [];
@@ -341,12 +345,15 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       const credentials = await credentialStatus(
         name,
         profile,
+        builtin,
         env,
         () => (credentialStore ??= openCredentialStore(env)),
       );
       rows.push({
         ...profileJson(name, profile),
-        ...(builtin ? { home: resolveCofferHome(env), builtin: true } : { builtin: false }),
+        ...(builtin
+          ? { ...(profile.kind === 'local' ? { home: resolveCofferHome(env) } : {}), builtin: true }
+          : { builtin: false }),
         current: config.current === name,
         active: active?.name === name,
         credentials,
@@ -359,12 +366,6 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     printJson(rows);
     return EXIT.ok;
   }
-  const why: Record<string, string> = {
-    flag: '--backend',
-    env: 'COFFER_BACKEND',
-    config: 'current',
-    default: 'default',
-  };
   out(
     renderTable(
       ['NAME', 'KIND', 'LOCATION', 'AUTH', 'CREDENTIALS', 'ACTIVE'],
@@ -374,7 +375,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         String(r.url ?? r.home ?? '-'),
         String(r.auth_method ?? '-'),
         r.credentials.length === 0 ? '-' : r.credentials.map((c) => `${c.key}=${c.source}`).join(' '),
-        r.active && active ? `* (${why[active.source]})` : '',
+        r.active && active ? `* (${active.from})` : '',
       ]),
     ),
   );

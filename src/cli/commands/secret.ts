@@ -102,15 +102,16 @@ Which value is used:
   - --value-file, --value or --value-stdin always set the value.
   - With no metadata flag and no value flag, the value is read from stdin (or a hidden
     prompt on a terminal), exactly like "create"; empty stdin is a usage error (exit 2).
-  - With metadata flags only, stdin is NOT read and the value stays as it is
-    (add --value-stdin to change both at once).
+  - With metadata flags and stdin not a terminal, stdin is read too: a piped value changes
+    the value beside the metadata (like "coder secret update"); empty stdin (e.g. </dev/null)
+    keeps the value. --value-stdin=false never reads stdin.
 
 ${VALUE_HELP}
 
 Examples:
   printf %s "$NEW_TOKEN" | coffer secret update github-token
   coffer secret update github-token --description "CI token" --env ""
-  printf %s "$NEW_TOKEN" | coffer secret update github-token --env GH_TOKEN --value-stdin
+  printf %s "$NEW_TOKEN" | coffer secret update github-token --env GH_TOKEN
 `;
 
 const LIST_HELP = `Usage: coffer secret list [NAME] [options]
@@ -330,7 +331,12 @@ async function createOrUpdate(
     } else {
       // Fail on a missing secret before asking for a value.
       await store.get(user, name);
-      const value = await readValueInput(valueFlags, { what: `secret "${name}"`, command, implicit: !metadataGiven });
+      const value = await readValueInput(valueFlags, {
+        what: `secret "${name}"`,
+        command,
+        implicit: !metadataGiven,
+        pipedIfAny: true,
+      });
       const canKeepExtras = store.capabilities.fileOwnerAndMode;
       const patch: UpdateSecretInput = {
         ...(value !== undefined ? { value } : {}),
