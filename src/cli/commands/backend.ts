@@ -313,6 +313,13 @@ async function credentialStatus(
   return result;
 }
 
+/** A bare vault kind logs in the way COFFER_VAULT_AUTH says (else with a token), so its credentials are those. */
+function bareKindProfile(profile: BackendProfile, env: NodeJS.ProcessEnv): BackendProfile {
+  const method = env.COFFER_VAULT_AUTH;
+  if (profile.kind !== 'vault' || method === undefined || !(AUTH_METHODS as readonly string[]).includes(method)) return profile;
+  return { ...profile, authMethod: method as BackendProfile['authMethod'] };
+}
+
 async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'backend list';
   const args = parseCommandLine(argv, { ...OUTPUT_OPTION }, { command });
@@ -336,7 +343,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     .map(([n, p]) => [n, p, false]);
   if (config.backends[BUILTIN_LOCAL] === undefined) entries.unshift([BUILTIN_LOCAL, { kind: 'local' }, true]);
   // A bare kind chosen by --backend/COFFER_BACKEND (configured from the environment) is shown too.
-  if (active?.builtin && active.name !== BUILTIN_LOCAL) entries.push([active.name, active.profile, true]);
+  if (active?.builtin && active.name !== BUILTIN_LOCAL) entries.push([active.name, bareKindProfile(active.profile, env), true]);
 
   let credentialStore: CredentialStore | undefined;
   const rows = [];
