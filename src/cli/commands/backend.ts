@@ -93,13 +93,13 @@ Shows every profile (and the built-in embedded store "local"), which one command
 embedded store ("stored"), or nowhere ("missing"). Never shows a credential.
 `;
 
-const USE_HELP = `Usage: coffer backend use NAME
+const USE_HELP = `Usage: coffer backend use NAME [-o table|json]
 
 Makes NAME the config's current profile. "local" selects the embedded store. COFFER_BACKEND
 and --backend still override it.
 `;
 
-const REMOVE_HELP = `Usage: coffer backend remove NAME
+const REMOVE_HELP = `Usage: coffer backend remove NAME [-o table|json]
 
 Deletes the profile and any credentials stored for it in the embedded store.
 `;
@@ -392,7 +392,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 
 async function use(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'backend use';
-  const args = parseCommandLine(argv, {}, { command });
+  const args = parseCommandLine(argv, { ...OUTPUT_OPTION }, { command });
   if (args.help) {
     out(USE_HELP);
     return EXIT.ok;
@@ -403,15 +403,17 @@ async function use(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<num
   if (config.backends[name] === undefined && name !== BUILTIN_LOCAL) {
     throw new CliError(EXIT.notFound, `backend "${name}" is not registered: see "coffer backend list"`);
   }
+  const format = parseOutputFormat(args.values.output, command);
   saveConfig(file, { ...config, current: name });
-  out(`Now using backend ${name}.\n`);
+  if (format === 'json') printJson({ current: name, config: file });
+  else out(`Now using backend ${name}.\n`);
   if (env.COFFER_BACKEND) warn(`COFFER_BACKEND=${env.COFFER_BACKEND} is set and overrides the current backend`);
   return EXIT.ok;
 }
 
 async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'backend remove';
-  const args = parseCommandLine(argv, {}, { command });
+  const args = parseCommandLine(argv, { ...OUTPUT_OPTION }, { command });
   if (args.help) {
     out(REMOVE_HELP);
     return EXIT.ok;
@@ -419,6 +421,7 @@ async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
   const [name] = expectPositionals(args.positionals, ['NAME'], command) as [string];
   const file = configPath(env);
   const config = loadConfig(file);
+  const format = parseOutputFormat(args.values.output, command);
   const profile = config.backends[name];
   if (profile === undefined)
     throw new CliError(EXIT.notFound, `backend "${name}" is not registered: see "coffer backend list"`);
@@ -442,6 +445,7 @@ async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
       await store.close();
     }
   }
-  out(`Removed backend ${name}.\n`);
+  if (format === 'json') printJson({ removed: name, config: file });
+  else out(`Removed backend ${name}.\n`);
   return EXIT.ok;
 }
