@@ -2,6 +2,7 @@
 import { parseCommandLine } from './args';
 import { LINT_HELP, runLint } from '../lint/cli';
 import { backendCommand, BACKEND_HELP } from './commands/backend';
+import { completionCommand } from './commands/completion';
 import { materializeCommand } from './commands/materialize';
 import { providerCommand, providerHelp } from './commands/provider';
 import { runCommand } from './commands/run';
@@ -35,10 +36,11 @@ Commands:
   materialize               Write file secrets into the workspace
   lint [PATH...]            Check .tf / cdk.tf.json for leaked secrets (GitOps pipelines)
   provider install          Install the OpenTofu/Terraform provider into a filesystem mirror
+  completion bash|zsh|fish  Print a shell completion script
   version                   Print the version
   help [COMMAND]            Show help
 
-Every command takes -h/--help; commands that print data take -o table|json.
+Every command takes -h/--help; commands that print data take -o table|json (lint: also sarif).
 
 Environment:
   COFFER_PROFILE     Backend profile to use (overridden by --backend)
@@ -54,7 +56,7 @@ ${EXIT_CODES_HELP}
 Run "coffer <command> --help" for details.
 `;
 
-const TOP_COMMANDS = ['secret', 'backend', 'store', 'run', 'materialize', 'lint', 'provider', 'version', 'help'];
+const TOP_COMMANDS = ['secret', 'backend', 'store', 'run', 'materialize', 'lint', 'provider', 'completion', 'version', 'help'];
 
 const VERSION_HELP = `Usage: coffer version [-o table|json]
 
@@ -108,6 +110,8 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv): Promis
       return materializeCommand(rest, env);
     case 'lint':
       return runLint(rest);
+    case 'completion':
+      return completionCommand(rest);
     case 'provider':
       // The CLI bundle sits beside the provider bundle in dist/.
       return providerCommand(rest, VERSION, __dirname);
@@ -131,7 +135,7 @@ async function help(topic: readonly string[], env: NodeJS.ProcessEnv): Promise<n
     if (first === 'version') return (out(VERSION_HELP), EXIT.ok);
   }
   if (first === 'help') return (out(USAGE), EXIT.ok);
-  if (['secret', 'secrets', 'backend', 'backends', 'run', 'materialize', 'provider'].includes(first as string)) {
+  if (['secret', 'secrets', 'backend', 'backends', 'run', 'materialize', 'provider', 'completion'].includes(first as string)) {
     return dispatch([...topic, '--help'], env);
   }
   throw new UsageError(`no help for that: ${unknownCommand('', first as string, TOP_COMMANDS)}`);

@@ -179,6 +179,30 @@ describe('create', () => {
   });
 });
 
+describe('list columns and JSON everywhere', () => {
+  beforeEach(() => {
+    expect(run(['secret', 'create', 'tok', '--env', 'TOK', '--description', 'CI token'], 'v1').status).toBe(0);
+  });
+
+  test('secret list -c picks table columns (and JSON keys); an unknown column is a usage error', () => {
+    expect(run(['secret', 'list', '-c', 'name,description']).stdout).toMatch(/^NAME\s+DESCRIPTION\ntok\s+CI token\n$/);
+    expect(run(['secret', 'list', '--column', 'env', '--column', 'name']).stdout).toMatch(/^ENV\s+NAME\nTOK\s+tok\n$/);
+    expect(JSON.parse(run(['secret', 'list', '-c', 'name,env', '-o', 'json']).stdout)).toEqual([{ name: 'tok', env_name: 'TOK' }]);
+    const bad = run(['secret', 'list', '-c', 'value']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/-c\/--column takes name, env/);
+  });
+
+  test('delete, backend use and backend remove take -o json', () => {
+    expect(JSON.parse(run(['secret', 'delete', 'tok', '-y', '-o', 'json']).stdout)).toMatchObject({
+      deleted: { name: 'tok', env_name: 'TOK' },
+    });
+    expect(run(['backend', 'register', 'dev', '--kind', 'local', '--home', path.join(sb.dir, 'dev')]).status).toBe(0);
+    expect(JSON.parse(run(['backend', 'use', 'dev', '-o', 'json']).stdout)).toMatchObject({ current: 'dev' });
+    expect(JSON.parse(run(['backend', 'remove', 'dev', '-o', 'json']).stdout)).toMatchObject({ removed: 'dev' });
+  });
+});
+
 describe('update', () => {
   beforeEach(() => {
     expect(
