@@ -9,7 +9,8 @@ import { runCommand } from './commands/run';
 import { secretCommand, SECRET_HELP } from './commands/secret';
 import { storeCommand, STORE_HELP } from './commands/store';
 import { withGlobalBackend } from './common';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
+import { isSecretStoreError } from '../client/errors';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, inCliTerms, isUserError, UsageError } from './errors';
 import { displayText, err, out, printJson, unknownCommand } from './io';
 
 export const VERSION = '0.1.0';
@@ -162,7 +163,8 @@ function version(argv: readonly string[]): number {
 function report(error: unknown, env: NodeJS.ProcessEnv): number {
   const debug = env.COFFER_DEBUG === '1' || env.COFFER_DEBUG === 'true';
   if (isUserError(error)) {
-    err(`coffer: ${displayText((error as Error).message)}\n`);
+    const message = (error as Error).message;
+    err(`coffer: ${displayText(isSecretStoreError(error) ? inCliTerms(message) : message)}\n`);
     if (error instanceof UsageError) err(`Run "coffer ${error.command ? `${error.command} ` : ''}--help" for usage.\n`);
   } else {
     err('coffer: unexpected error (set COFFER_DEBUG=1 for details)\n');

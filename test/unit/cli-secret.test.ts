@@ -193,6 +193,16 @@ describe('list columns and JSON everywhere', () => {
     expect(bad.stderr).toMatch(/-c\/--column takes name, env/);
   });
 
+  test('store errors speak in flags, not attribute names; quoted names stay as they are', () => {
+    const env = run(['secret', 'create', 'env_name', '--env', 'TOK'], 'v');
+    expect(env).toMatchObject({ status: 4, stderr: 'coffer: --env "TOK" is already used by secret "tok"\n' });
+    expect(run(['secret', 'create', 'f1', '--file', '/tmp/coffer-f1'], 'v').status).toBe(0);
+    expect(run(['secret', 'create', 'f2', '--file', '/tmp/coffer-f1'], 'v').stderr).toBe(
+      'coffer: --file "/tmp/coffer-f1" is already used by secret "f1"\n',
+    );
+    expect(run(['secret', 'create', 'big', '--env', 'BIG'], 'x'.repeat(70000)).stderr).toMatch(/^coffer: the value must be at most/);
+  });
+
   test('delete, backend use and backend remove take -o json', () => {
     expect(JSON.parse(run(['secret', 'delete', 'tok', '-y', '-o', 'json']).stdout)).toMatchObject({
       deleted: { name: 'tok', env_name: 'TOK' },
