@@ -95,9 +95,16 @@ export async function createBackend(ctx: BackendContext, overrides: BackendOverr
               mount: `the mount of backend "${ctx.name}" (coffer backend register ${ctx.name} --mount, or COFFER_VAULT_MOUNT)`,
             },
           };
+      // An error names the setting that gave the value: the front end's, or the profile's.
+      const settingNames = {
+        ...overrides.vault?.settingNames,
+        ...(overrides.vault?.address === undefined && p.url !== undefined ? { address: fromProfile.settingNames?.address } : {}),
+        ...(overrides.vault?.mount === undefined && p.mount !== undefined ? { mount: fromProfile.settingNames?.mount } : {}),
+      };
       return new VaultSecretStore({
         ...defined(fromProfile),
-        ...defined({ ...overrides.vault, auth: undefined }),
+        ...defined({ ...overrides.vault, auth: undefined, settingNames: undefined }),
+        settingNames: { ...fromProfile.settingNames, ...defined(settingNames) },
         env: ctx.env,
         ...(auth !== undefined ? { auth } : {}),
       });
