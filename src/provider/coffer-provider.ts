@@ -11,7 +11,7 @@ import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
 import type { VaultAuthOptions } from '../client/backends/vault';
 import { backendContext, createBackend, selectBackend, type BackendSelection } from '../client/open-store';
-import { ConfigError, loadConfig, resolveConfigPath } from '../client/profiles';
+import { BACKEND_KINDS, ConfigError, loadConfig, resolveConfigPath, type BackendKind } from '../client/profiles';
 import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
 import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
@@ -26,8 +26,8 @@ import { UserSecretResource } from './resources/user-secret';
 import { UserSecretDataSource, UserSecretsDataSource } from './resources/user-secret-data';
 import { UserSecretEphemeral } from './resources/user-secret-ephemeral';
 
-export const BACKENDS = ['local', 'vault', 'coder'] as const;
-type BackendKind = (typeof BACKENDS)[number];
+/** The backend kinds, shared with the CLI (src/client/profiles.ts). */
+export const BACKENDS = BACKEND_KINDS;
 const AUTH_METHODS = ['token', 'approle', 'jwt', 'kubernetes'] as const;
 
 const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
