@@ -1,5 +1,6 @@
 /** Pieces shared by the commands: the store for a command, users, metadata output, capabilities. */
-import { openStore } from '../client/open-store';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { openStore, type BackendChoice } from '../client/open-store';
 import { checkUser, RESERVED_USER_PREFIX } from '../client/rules';
 import type { SecretMetadata, SecretStore } from '../client/secret-store';
 import { CliError, EXIT, UsageError } from './errors';
@@ -11,7 +12,23 @@ export const STORE_OPTIONS = {
 } as const;
 
 export const STORE_HELP = `  --user USER         Whose secrets (default "me": COFFER_USER or your login name)
-  --backend NAME      Backend profile (default: COFFER_BACKEND, the config's current, else the embedded store)`;
+  --backend NAME      Backend profile or kind (local, vault, coder); default: COFFER_PROFILE,
+                      COFFER_BACKEND, the config's current, else the embedded store`;
+
+/** `coffer --backend NAME <command>`: the global flag, kept as a flag (never turned into COFFER_BACKEND). */
+const globalBackend = new AsyncLocalStorage<string>();
+
+export function withGlobalBackend<T>(backend: string, fn: () => Promise<T>): Promise<T> {
+  return globalBackend.run(backend, fn);
+}
+
+/** The command's `--backend`, then the global one: the flag level of the shared precedence. */
+export function backendChoices(flag: string | undefined): BackendChoice[] {
+  return [
+    { value: flag, from: '--backend' },
+    { value: globalBackend.getStore(), from: '--backend' },
+  ];
+}
 
 /** Opens the selected backend, runs `fn`, and always closes the store. */
 export async function withStore<T>(
@@ -19,7 +36,7 @@ export async function withStore<T>(
   env: NodeJS.ProcessEnv,
   fn: (store: SecretStore) => Promise<T>,
 ): Promise<T> {
-  const store = await openStore(backend, env);
+  const store = await openStore(backendChoices(backend), env);
   try {
     return await fn(store);
   } finally {

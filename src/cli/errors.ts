@@ -85,3 +85,26 @@ export function exitCodeFor(error: unknown): number {
 export function isUserError(error: unknown): boolean {
   return error instanceof CliError || isSecretStoreError(error) || error instanceof FileInputError;
 }
+
+/** Store and backend words (the provider's attribute names) → the CLI's flags. */
+const CLI_TERMS: readonly [RegExp, string][] = [
+  [/\benv_name\b/g, '--env'],
+  [/\bfile_path\b/g, '--file'],
+  [/\bfile_owner\b/g, '--owner'],
+  [/\bfile_mode\b/g, '--mode'],
+  [/\bis_default\b/g, '--default'],
+  [/\bvalue_wo\b/g, 'the value'],
+  [/^value must\b/, 'the value must'],
+  [/\bset url or \$CODER_URL\b/g, 'set CODER_URL, or give the profile one (coffer backend register NAME --kind coder --url URL)'],
+];
+
+/**
+ * A store error in the CLI's words: `env_name "X" is already used` → `--env "X" is already used`.
+ * Quoted parts (names read from the store) are left exactly as they are.
+ */
+export function inCliTerms(message: string): string {
+  return message
+    .split(/("(?:[^"\\]|\\.)*")/)
+    .map((part, i) => (i % 2 === 1 ? part : CLI_TERMS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), part)))
+    .join('');
+}

@@ -2,12 +2,15 @@
 import { parseCommandLine } from './args';
 import { LINT_HELP, runLint } from '../lint/cli';
 import { backendCommand, BACKEND_HELP } from './commands/backend';
+import { completionCommand } from './commands/completion';
 import { materializeCommand } from './commands/materialize';
 import { providerCommand, providerHelp } from './commands/provider';
 import { runCommand } from './commands/run';
 import { secretCommand, SECRET_HELP } from './commands/secret';
 import { storeCommand, STORE_HELP } from './commands/store';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor, isUserError, UsageError } from './errors';
+import { withGlobalBackend } from './common';
+import { isSecretStoreError } from '../client/errors';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, inCliTerms, isUserError, UsageError } from './errors';
 import { displayText, err, out, printJson, unknownCommand } from './io';
 
 export const VERSION = '0.1.0';
@@ -34,13 +37,15 @@ Commands:
   materialize               Write file secrets into the workspace
   lint [PATH...]            Check .tf / cdk.tf.json for leaked secrets (GitOps pipelines)
   provider install          Install the OpenTofu/Terraform provider into a filesystem mirror
+  completion bash|zsh|fish  Print a shell completion script
   version                   Print the version
   help [COMMAND]            Show help
 
-Every command takes -h/--help; commands that print data take -o table|json.
+Every command takes -h/--help; commands that print data take -o table|json (lint: also sarif).
 
 Environment:
-  COFFER_BACKEND     Backend profile to use (overridden by --backend)
+  COFFER_PROFILE     Backend profile to use (overridden by --backend)
+  COFFER_BACKEND     Backend profile or kind (local, vault, coder) to use (after COFFER_PROFILE)
   COFFER_CONFIG      Config file (default \${XDG_CONFIG_HOME:-~/.config}/coffer/config.json)
   COFFER_HOME        Embedded store home (default \${XDG_DATA_HOME:-~/.local/share}/coffer)
   COFFER_USER        Who "me" is in the embedded store (default: your login name)
@@ -52,7 +57,7 @@ ${EXIT_CODES_HELP}
 Run "coffer <command> --help" for details.
 `;
 
-const TOP_COMMANDS = ['secret', 'backend', 'store', 'run', 'materialize', 'lint', 'provider', 'version', 'help'];
+const TOP_COMMANDS = ['secret', 'backend', 'store', 'run', 'materialize', 'lint', 'provider', 'completion', 'version', 'help'];
 
 const VERSION_HELP = `Usage: coffer version [-o table|json]
 
@@ -67,17 +72,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Promise<number> {
-  let env = baseEnv;
-  let args = [...argv];
-  // A global --backend before the command selects the backend like the command's own flag.
-  while (args[0] === '--backend' || args[0]?.startsWith('--backend=')) {
-    const first = args[0] as string;
-    const value = first.includes('=') ? first.slice('--backend='.length) : args[1];
+async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // A global --backend before the command selects the backend like the command's own flag; it
+  // stays a flag, so errors blame --backend (not COFFER_BACKEND).
+  const first = argv[0];
+  if (first === '--backend' || first?.startsWith('--backend=')) {
+    const value = first.includes('=') ? first.slice('--backend='.length) : argv[1];
     if (value === undefined || value === '') throw new UsageError('option --backend needs a value');
-    env = { ...env, COFFER_BACKEND: value };
-    args = args.slice(first.includes('=') ? 1 : 2);
+    const rest = argv.slice(first.includes('=') ? 1 : 2);
+    return withGlobalBackend(value, () => dispatch(rest, env));
   }
+  const args = [...argv];
   const [command, ...rest] = args;
   switch (command) {
     case undefined:
@@ -106,6 +111,8 @@ async function dispatch(argv: readonly string[], baseEnv: NodeJS.ProcessEnv): Pr
       return materializeCommand(rest, env);
     case 'lint':
       return runLint(rest);
+    case 'completion':
+      return completionCommand(rest);
     case 'provider':
       // The CLI bundle sits beside the provider bundle in dist/.
       return providerCommand(rest, VERSION, __dirname);
@@ -129,7 +136,7 @@ async function help(topic: readonly string[], env: NodeJS.ProcessEnv): Promise<n
     if (first === 'version') return (out(VERSION_HELP), EXIT.ok);
   }
   if (first === 'help') return (out(USAGE), EXIT.ok);
-  if (['secret', 'secrets', 'backend', 'backends', 'run', 'materialize', 'provider'].includes(first as string)) {
+  if (['secret', 'secrets', 'backend', 'backends', 'run', 'materialize', 'provider', 'completion'].includes(first as string)) {
     return dispatch([...topic, '--help'], env);
   }
   throw new UsageError(`no help for that: ${unknownCommand('', first as string, TOP_COMMANDS)}`);
@@ -156,7 +163,8 @@ function version(argv: readonly string[]): number {
 function report(error: unknown, env: NodeJS.ProcessEnv): number {
   const debug = env.COFFER_DEBUG === '1' || env.COFFER_DEBUG === 'true';
   if (isUserError(error)) {
-    err(`coffer: ${displayText((error as Error).message)}\n`);
+    const message = (error as Error).message;
+    err(`coffer: ${displayText(isSecretStoreError(error) ? inCliTerms(message) : message)}\n`);
     if (error instanceof UsageError) err(`Run "coffer ${error.command ? `${error.command} ` : ''}--help" for usage.\n`);
   } else {
     err('coffer: unexpected error (set COFFER_DEBUG=1 for details)\n');

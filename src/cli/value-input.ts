@@ -26,6 +26,11 @@ export interface ValueRequest {
   readonly command: string;
   /** Read stdin / prompt even without `--value-stdin` (create; update without metadata flags). */
   readonly implicit: boolean;
+  /**
+   * Read stdin when it is not a terminal, and use it when it is not empty (update with metadata
+   * flags: `printf %s new | coffer secret update x --env X` changes both; never a prompt).
+   */
+  readonly pipedIfAny?: boolean;
 }
 
 export const VALUE_OPTIONS = {
@@ -37,7 +42,7 @@ export const VALUE_OPTIONS = {
 export const VALUE_HELP = `Value input (the first that applies):
   --value-file PATH   the file's bytes, verbatim, as UTF-8
   --value VALUE       the value on the command line (warns: other processes can read argv)
-  --value-stdin       read stdin (prompt if stdin is a terminal)
+  --value-stdin       read stdin (prompt if stdin is a terminal); --value-stdin=false: never read it
   stdin               when stdin is not a terminal it is read to the end, verbatim, with no
                       trimming:  printf %s "$TOKEN" | coffer …   stores the token;
                                  echo "$TOKEN" | coffer …        stores the token plus "\\n"
@@ -58,7 +63,12 @@ export async function readValueInput(flags: ValueFlags, request: ValueRequest): 
     );
     return new SecretText(flags.value);
   }
-  if (!flags.valueStdin && !request.implicit) return undefined;
+  if (!flags.valueStdin && !request.implicit) {
+    // A piped value beside metadata flags is used, never dropped; empty stdin (/dev/null) changes nothing.
+    if (!request.pipedIfAny || flags.valueStdin === false || stdinIsTTY()) return undefined;
+    const piped = await readStdin(MAX_VALUE_INPUT_BYTES, 'the value');
+    return piped.length === 0 ? undefined : stdinText(piped);
+  }
 
   if (stdinIsTTY()) {
     const typed = await promptHidden(`Value for ${request.what} (input hidden): `);
@@ -72,6 +82,10 @@ export async function readValueInput(flags: ValueFlags, request: ValueRequest): 
       request.command,
     );
   }
+  return stdinText(bytes);
+}
+
+function stdinText(bytes: Buffer): SecretText {
   const text = decodeUtf8(bytes, 'the value read from stdin');
   if (text.endsWith('\n')) {
     warn(

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeDirectories } from './bounded-fs';
+import { dynamicSecretsFor, type DynamicSecrets, type DynamicSecretsSource } from './dynamic-secrets';
 import { isSecretStoreError } from './errors';
 import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from './secret-store';
 import type { SecretText } from './secret-text';
@@ -63,7 +64,7 @@ export function defaultActor(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-export class AuditedSecretStore implements SecretStore {
+export class AuditedSecretStore implements SecretStore, DynamicSecretsSource {
   constructor(
     private readonly inner: SecretStore,
     private readonly sink: AuditSink,
@@ -76,6 +77,11 @@ export class AuditedSecretStore implements SecretStore {
 
   get capabilities() {
     return this.inner.capabilities;
+  }
+
+  /** The wrapped backend's dynamic secrets (minted credentials are not stored secrets: not audited here). */
+  dynamicSecrets(): DynamicSecrets {
+    return dynamicSecretsFor(this.inner);
   }
 
   private async record<T>(action: AuditAction, user: string, secret: string, operation: () => Promise<T>): Promise<T> {

@@ -83,6 +83,13 @@ export interface CredentialSpec {
   /** Environment variables checked first, in order. */
   readonly envVars: readonly string[];
   readonly description: string;
+  /**
+   * Other sources the backend reads itself, after `envVars` and before a stored credential:
+   * a variable naming a file, or a response-wrapped credential. When one is set, nothing stored is used.
+   */
+  readonly backendReads?: readonly { readonly envVar: string; readonly label: string }[];
+  /** A file under $HOME the backend falls back to when nothing else is set (`~/.vault-token`). */
+  readonly homeFile?: string;
 }
 
 /**
@@ -98,7 +105,14 @@ export function credentialSpecs(profile: BackendProfile): readonly CredentialSpe
     case 'vault':
       switch (profile.authMethod ?? 'token') {
         case 'token':
-          return [{ key: 'token', envVars: ['BAO_TOKEN', 'VAULT_TOKEN'], description: 'Vault/OpenBao token' }];
+          return [
+            {
+              key: 'token',
+              envVars: ['BAO_TOKEN', 'VAULT_TOKEN'],
+              description: 'Vault/OpenBao token',
+              homeFile: '.vault-token',
+            },
+          ];
         case 'approle':
           return [
             { key: 'role-id', envVars: ['COFFER_VAULT_ROLE_ID', 'VAULT_ROLE_ID'], description: 'AppRole role_id' },
@@ -106,10 +120,21 @@ export function credentialSpecs(profile: BackendProfile): readonly CredentialSpe
               key: 'secret-id',
               envVars: ['COFFER_VAULT_SECRET_ID', 'VAULT_SECRET_ID'],
               description: 'AppRole secret_id',
+              backendReads: [
+                { envVar: 'COFFER_VAULT_SECRET_ID_FILE', label: 'file:$COFFER_VAULT_SECRET_ID_FILE' },
+                { envVar: 'COFFER_VAULT_WRAPPED_SECRET_ID', label: 'wrapped:COFFER_VAULT_WRAPPED_SECRET_ID' },
+              ],
             },
           ];
         case 'jwt':
-          return [{ key: 'jwt', envVars: ['COFFER_VAULT_JWT'], description: 'JWT/OIDC token to log in with' }];
+          return [
+            {
+              key: 'jwt',
+              envVars: ['COFFER_VAULT_JWT'],
+              description: 'JWT/OIDC token to log in with',
+              backendReads: [{ envVar: 'COFFER_VAULT_JWT_FILE', label: 'file:$COFFER_VAULT_JWT_FILE' }],
+            },
+          ];
         case 'kubernetes':
           // The service account token is read from its mounted file at login, never stored.
           return [];
@@ -142,7 +167,40 @@ export async function resolveCredential(
     const value = env[variable];
     if (value !== undefined && value !== '') return new SecretText(value);
   }
+  // The backend reads these itself; a stored credential must not shadow what the environment says.
+  if (spec.backendReads?.some((r) => env[r.envVar] !== undefined && env[r.envVar] !== '')) return undefined;
   return (await credentials()).read(profileName, spec.key);
+}
+
+/**
+ * Where a credential comes from, as `backend list` shows it: `env:VAR`, a `backendReads` label,
+ * `stored`, `file:~/.vault-token`, or `missing` — the same order `resolveCredential` and the
+ * backend use. `hasStored` is asked only when the environment has nothing.
+ */
+export async function credentialSource(
+  spec: CredentialSpec,
+  env: NodeJS.ProcessEnv,
+  hasStored: () => Promise<boolean>,
+): Promise<string> {
+  const variable = spec.envVars.find((e) => env[e] !== undefined && env[e] !== '');
+  if (variable !== undefined) return `env:${variable}`;
+  const other = spec.backendReads?.find((r) => env[r.envVar] !== undefined && env[r.envVar] !== '');
+  if (other !== undefined) return other.label;
+  if (await hasStored()) return 'stored';
+  if (spec.homeFile !== undefined) {
+    const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : undefined;
+    if (home !== undefined && nonEmptyFile(path.join(home, spec.homeFile))) return `file:~/${spec.homeFile}`;
+  }
+  return 'missing';
+}
+
+function nonEmptyFile(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    return stat.isFile() && stat.size > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Where the config lives: `$COFFER_CONFIG`, else `${XDG_CONFIG_HOME:-~/.config}/coffer/config.json`. */

@@ -7,6 +7,10 @@ import { parseCommandLine } from '../cli/args';
 import { CliError, EXIT, UsageError } from '../cli/errors';
 import { LintPathError, lintPaths } from './lint';
 import { RULES, type Finding, type RuleId, type RuleSetting } from './rules';
+import { toSarif } from './sarif';
+
+/** The CLI version, for SARIF's tool.driver.version (kept here: main.ts imports this module). */
+const LINT_VERSION = '0.1.0';
 
 export const LINT_HELP = `Usage: coffer lint [PATH...] [options]
 
@@ -25,7 +29,8 @@ Silence one finding with a comment on its line or the line above:
   # coffer:ignore credential-literal
 
 Options:
-  -o, --output table|json   Output format (default table)
+  -o, --output FORMAT       table (default), json, or sarif (SARIF 2.1.0 for code scanning:
+                            e.g. GitHub's upload-sarif action shows findings on the PR's lines)
   --rule RULE=LEVEL         Set a rule to error, warning or off (repeatable)
   --skip-dir NAME           Do not descend into directories named NAME (repeatable)
 
@@ -39,6 +44,7 @@ Exit codes:
 Examples:
   coffer lint .
   coffer lint cdktf.out/stacks/workspace/cdk.tf.json -o json
+  coffer lint . -o sarif > coffer-lint.sarif
   coffer lint infra --rule secret-variable-not-sensitive=warning
 `;
 
@@ -90,7 +96,8 @@ export async function runLint(argv: readonly string[], io: LintIo = processIo): 
       return EXIT.ok;
     }
     const output = args.values.output ?? 'table';
-    if (output !== 'table' && output !== 'json') throw new UsageError('option -o/--output takes table or json', 'lint');
+    if (output !== 'table' && output !== 'json' && output !== 'sarif')
+      throw new UsageError('option -o/--output takes table, json or sarif', 'lint');
     const rules = parseRules(args.values.rule ?? []);
     const paths = args.positionals.length > 0 ? args.positionals : ['.'];
     let result;
@@ -103,7 +110,9 @@ export async function runLint(argv: readonly string[], io: LintIo = processIo): 
     const errors = result.findings.filter((f) => f.severity === 'error');
     const onlyParseErrors = errors.length > 0 && errors.every((f) => f.rule === 'parse-error');
     const code = errors.length === 0 ? EXIT.ok : onlyParseErrors ? EXIT.invalid : EXIT.failed;
-    if (output === 'json') {
+    if (output === 'sarif') {
+      io.out(`${JSON.stringify(toSarif(result.findings, LINT_VERSION), null, 2)}\n`);
+    } else if (output === 'json') {
       io.out(
         `${JSON.stringify({ files: result.files.length, errors: result.errorCount, warnings: result.warningCount, findings: result.findings }, null, 2)}\n`,
       );

@@ -9,7 +9,9 @@ import { AuditedSecretStore, auditSinkFromEnv, defaultActor, type AuditSink } fr
 import { FileInputError } from '../client/bounded-fs';
 import { CoalescingSecretStore } from '../client/coalescing-store';
 import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
-import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
+import type { VaultAuthOptions } from '../client/backends/vault';
+import { backendContext, createBackend, selectBackend, type BackendSelection } from '../client/open-store';
+import { BACKEND_KINDS, ConfigError, loadConfig, resolveConfigPath, type BackendKind } from '../client/profiles';
 import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
 import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
@@ -24,16 +26,20 @@ import { UserSecretResource } from './resources/user-secret';
 import { UserSecretDataSource, UserSecretsDataSource } from './resources/user-secret-data';
 import { UserSecretEphemeral } from './resources/user-secret-ephemeral';
 
-export const BACKENDS = ['local', 'vault', 'coder'] as const;
-type BackendKind = (typeof BACKENDS)[number];
+/** The backend kinds, shared with the CLI (src/client/profiles.ts). */
+export const BACKENDS = BACKEND_KINDS;
 const AUTH_METHODS = ['token', 'approle', 'jwt', 'kubernetes'] as const;
 
 const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
   allowed.includes(value) ? undefined : `${name} must be one of: ${allowed.join(', ')} (got "${value}")`;
 
 const providerAttributes = {
+  profile: attribute.string({
+    description: 'A backend profile registered with `coffer backend register` (the CLI\'s config file): its kind, address, mount and stored credentials. Env: COFFER_PROFILE. Wins over `backend`.',
+    optional: true,
+  }),
   backend: attribute.string({
-    description: 'Where secrets live: `local` (embedded encrypted store, default), `vault` (Vault/OpenBao KV v2) or `coder` (Coder user secrets). Env: COFFER_BACKEND.',
+    description: 'Where secrets live: `local` (embedded encrypted store, default), `vault` (Vault/OpenBao KV v2) or `coder` (Coder user secrets). Env: COFFER_BACKEND (a kind or a profile name). Precedence: profile, backend, COFFER_PROFILE, COFFER_BACKEND, the CLI config\'s current profile, local.',
     optional: true,
     validators: [oneOf('backend', BACKENDS)],
   }),
@@ -113,31 +119,56 @@ function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
   }
 }
 
-function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): { store: SecretStore; coderBuild?: CoderBuildContext } {
+/** The provider's attributes as the shared factory's overrides (they win over a profile's fields). */
+async function openBackend(selection: BackendSelection, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<{ store: SecretStore; coderBuild?: CoderBuildContext }> {
+  const kind = selection.profile.kind;
   // Method, path, status and timing of every backend call, in the engine's log (TF_LOG=debug).
   const onRequest = (entry: { method: string; path: string; status: number; ms: number }) =>
     log.debug('backend request', { backend: kind, method: entry.method, path: entry.path, status: entry.status, ms: Math.round(entry.ms) });
-  switch (kind) {
-    case 'local':
-      return { store: new LocalSecretStore({ home: config.home ?? undefined, env }) };
-    case 'vault':
-      return { store: new VaultSecretStore({
-        env,
-        address: config.vault_address ?? undefined,
-        namespace: config.vault_namespace ?? undefined,
-        mount: config.vault_mount ?? undefined,
-        pathPrefix: config.vault_path_prefix ?? undefined,
-        auth: vaultAuth(config),
-        caCertFile: config.vault_ca_cert_file ?? undefined,
-        tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
-        settingNames: VAULT_SETTING_NAMES,
-        onRequest,
-      }) };
-    case 'coder': {
-      const opened = openCoderBackend({ url: config.coder_url ?? undefined, token: config.coder_token ?? undefined, onRequest }, env, log);
-      return { store: opened.store, coderBuild: opened.build };
-    }
+  let coderBuild: CoderBuildContext | undefined;
+  const store = await createBackend(backendContext(selection, env), {
+    home: config.home ?? undefined,
+    vault: {
+      address: config.vault_address ?? undefined,
+      namespace: config.vault_namespace ?? undefined,
+      mount: config.vault_mount ?? undefined,
+      pathPrefix: config.vault_path_prefix ?? undefined,
+      auth: vaultAuth(config),
+      caCertFile: config.vault_ca_cert_file ?? undefined,
+      tlsSkipVerify: config.vault_skip_tls_verify ?? undefined,
+      settingNames: VAULT_SETTING_NAMES,
+      onRequest,
+    },
+    coderUrl: config.coder_url ?? undefined,
+    // "" means unset (a build without the owner's token), so a profile's stored token may apply.
+    coderToken: config.coder_token?.trim() || undefined,
+    coder: (url, token) => {
+      const opened = openCoderBackend({ url, token, onRequest }, env, log);
+      coderBuild = opened.build;
+      return opened.store;
+    },
+  });
+  return { store, coderBuild };
+}
+
+/** The shared precedence (src/client/backend-selection.ts) with this provider's attributes first. */
+function selectProviderBackend(config: ProviderConfig, env: NodeJS.ProcessEnv): BackendSelection {
+  const choices = [
+    { value: config.profile ?? undefined, from: 'the provider\'s "profile"', profileOnly: true },
+    { value: config.backend ?? undefined, from: 'the provider\'s "backend"' },
+  ];
+  const wantsConfig = [config.profile, env.COFFER_PROFILE, env.COFFER_BACKEND].some(
+    (v) => v !== null && v !== undefined && v !== '' && !(BACKENDS as readonly string[]).includes(v),
+  );
+  let cofferConfig;
+  try {
+    cofferConfig = loadConfig(resolveConfigPath(env));
+  } catch (error) {
+    // Without a profile name to look up, an unreadable CLI config does not stop the provider.
+    if (!(error instanceof ConfigError) || wantsConfig) throw error;
+    cofferConfig = { backends: {} };
   }
+  return selectBackend(choices, env, cofferConfig);
 }
 
 export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env): ProviderDefinition<typeof providerAttributes, CofferProviderData> {
@@ -145,19 +176,25 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
     typeName: 'coffer',
     schema: { version: 0, description: 'Coffer: user secrets as code.', attributes: providerAttributes },
     async configure(config: ProviderConfig, diagnostics: Diagnostics) {
-      const kind = (config.backend ?? env.COFFER_BACKEND ?? 'local') as BackendKind;
-      if (!BACKENDS.includes(kind)) {
-        diagnostics.addError('Unsupported backend', `COFFER_BACKEND must be one of: ${BACKENDS.join(', ')} (got "${kind}").`, ['backend']);
-        return undefined;
-      }
+      let selection: BackendSelection;
       let store: SecretStore;
       let coderBuild: CoderBuildContext | undefined;
       try {
-        ({ store, coderBuild } = openBackend(kind, config, env, log));
+        selection = selectProviderBackend(config, env);
+      } catch (error) {
+        if (!isSecretStoreError(error)) throw error;
+        const attributeName = config.profile !== null ? 'profile' : undefined;
+        diagnostics.addError('Cannot select the backend', `${error.message}.`, attributeName ? [attributeName] : undefined);
+        return undefined;
+      }
+      const kind = selection.profile.kind;
+      try {
+        ({ store, coderBuild } = await openBackend(selection, config, env, log));
       } catch (error) {
         if (!isSecretStoreError(error)) throw error;
         const attributeName = error.field ? CONFIG_FIELD[kind][error.field] : undefined;
-        diagnostics.addError(`Cannot configure the ${kind} backend`, `${error.message}.`, attributeName ? [attributeName] : undefined);
+        const via = selection.builtin ? '' : ` (profile "${selection.name}" from ${selection.from})`;
+        diagnostics.addError(`Cannot configure the ${kind} backend${via}`, `${error.message}.`, attributeName ? [attributeName] : undefined);
         return undefined;
       }
       const home = store instanceof LocalSecretStore ? store.home : config.home ?? resolveCofferHome(env);

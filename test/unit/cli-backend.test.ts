@@ -98,7 +98,7 @@ describe('openStore', () => {
     });
     expect(selectBackend('local', {}, config)).toMatchObject({ name: 'local', builtin: true });
     expect(() => selectBackend(undefined, { COFFER_BACKEND: 'nope' }, config)).toThrow(
-      /backend "nope" \(from COFFER_BACKEND\) is not registered/,
+      /backend "nope" \(from COFFER_BACKEND\) is neither a registered profile nor a backend kind/,
     );
   });
 
@@ -115,7 +115,7 @@ describe('openStore', () => {
     });
     await expect(openStore('c', sb.env)).rejects.toMatchObject({
       code: 'unauthorized',
-      message: expect.stringMatching(/backend "c" needs its Coder session or API token: set CODER_SESSION_TOKEN/),
+      message: expect.stringMatching(/backend "c" \(from --backend\) needs its Coder session or API token: set CODER_SESSION_TOKEN/),
     });
   });
 
@@ -124,12 +124,13 @@ describe('openStore', () => {
       name: 'prod',
       profile: { kind: 'vault' as const, authMethod: 'approle' as const },
       source: 'flag' as const,
+      from: '--backend',
       builtin: false,
     };
     const ctx = backendContext(selection, sb.env);
     await expect(ctx.credential('role-id')).resolves.toBeUndefined();
     await expect(ctx.requireCredential('secret-id')).rejects.toThrow(
-      'backend "prod" needs its AppRole secret_id: set COFFER_VAULT_SECRET_ID or VAULT_SECRET_ID, or store it with "coffer backend register prod --kind vault … --store-credential secret-id"',
+      'backend "prod" (from --backend) needs its AppRole secret_id: set COFFER_VAULT_SECRET_ID or VAULT_SECRET_ID, or store it with "coffer backend register prod --kind vault … --store-credential secret-id"',
     );
     const store = sb.credentials();
     await store.write('prod', 'role-id', new SecretText('stored-role'));
@@ -318,6 +319,35 @@ describe('coffer backend', () => {
     }
   });
 
+  test('a global --backend stays a flag: errors blame --backend, not COFFER_BACKEND', () => {
+    const r = run(['--backend', 'nope', 'secret', 'list']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^coffer: backend "nope" \(from --backend\) is neither a registered profile nor a backend kind/);
+    const listed = run(['--backend', 'local', 'backend', 'list'], undefined, { COFFER_BACKEND: 'nope' });
+    expect(listed.stdout).toMatch(/^local\s+local\s+.*\* \(--backend\)$/m);
+  });
+
+  test('COFFER_BACKEND may name a kind: vault without a profile is configured from the environment', () => {
+    const r = run(['secret', 'list'], undefined, { COFFER_BACKEND: 'vault', BAO_ADDR: 'http://127.0.0.1:9' });
+    expect(r.stderr).toMatch(/^coffer: Vault backend configuration: no Vault token/);
+    expect(r.stderr).not.toMatch(/not registered/);
+  });
+
+  test('backend list shows every credential source a command would use, ~/.vault-token and wrapped SecretIDs too', () => {
+    run(['backend', 'register', 'v', '--kind', 'vault', '--url', 'https://vault.example.com']);
+    run(['backend', 'register', 'ar', '--kind', 'vault', '--url', 'https://vault.example.com', '--auth', 'approle']);
+    const row = (out: string, name: string) => out.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+    expect(row(run(['backend', 'list']).stdout, 'v')).toMatch(/token=missing/);
+    fs.writeFileSync(path.join(sb.home, '.vault-token'), 'hvs.from-file\n');
+    const listed = run(['backend', 'list'], undefined, {
+      COFFER_VAULT_ROLE_ID: 'r',
+      COFFER_VAULT_WRAPPED_SECRET_ID: 'w',
+    }).stdout;
+    expect(row(listed, 'v')).toMatch(/token=file:~\/.vault-token/);
+    expect(row(listed, 'ar')).toMatch(/role-id=env:COFFER_VAULT_ROLE_ID secret-id=wrapped:COFFER_VAULT_WRAPPED_SECRET_ID/);
+    expect(listed).not.toContain('hvs.from-file');
+  });
+
   test('the selected profile decides where secrets go: --backend > COFFER_BACKEND > current > embedded', () => {
     for (const name of ['a', 'b', 'c']) {
       expect(
@@ -340,7 +370,7 @@ describe('coffer backend', () => {
     const unknown = run(['secret', 'list', '--backend', 'zzz']);
     expect(unknown.status).toBe(3);
     expect(unknown.stderr).toBe(
-      'coffer: backend "zzz" (from --backend) is not registered: see "coffer backend list"\n',
+      'coffer: backend "zzz" (from --backend) is neither a registered profile nor a backend kind (local, vault, coder): see "coffer backend list"\n',
     );
     run(['backend', 'register', 'v', '--kind', 'vault', '--url', 'https://vault.example.com']);
     const vault = run(['secret', 'list', '--backend', 'v']);

@@ -244,6 +244,37 @@ describe('coffer secret import', () => {
     expect(names()).toEqual(['TAKEN']);
   });
 
+  test('--dry-run shows what would be created, updated or conflict, and writes nothing', async () => {
+    expect(run(['secret', 'create', 'TAKEN', '--env', 'TAKEN'], 'old').status).toBe(0);
+    const file = write('dry.env', 'NEW1=a\nTAKEN=b\n');
+    const plain = run(['secret', 'import', file, '--dry-run']);
+    expect(plain.status).toBe(4);
+    expect(plain.stdout).toMatch(/^NEW1\s+create\s+NEW1$/m);
+    expect(plain.stdout).toMatch(/^TAKEN\s+conflict: exists \(use --upsert\)$/m);
+    const upsert = run(['secret', 'import', file, '--dry-run', '--upsert', '-o', 'json']);
+    expect(upsert.status).toBe(0);
+    expect(JSON.parse(upsert.stdout)).toEqual({ create: ['NEW1'], update: ['TAKEN'], conflict: [] });
+    expect(upsert.stdout + plain.stdout).not.toMatch(/\bb\b|\ba\b/);
+    expect(names()).toEqual(['TAKEN']);
+    expect(await values()).toEqual({ TAKEN: 'old' });
+  });
+
+  test('--upsert creates the new keys and updates the value of existing ones, keeping their other fields', async () => {
+    expect(run(['secret', 'create', 'TAKEN', '--env', 'OTHER_NAME', '--description', 'kept'], 'old').status).toBe(0);
+    const r = run(['secret', 'import', write('up.env', 'NEW1=a\nTAKEN=b\n'), '--upsert']);
+    expect(r).toMatchObject({ status: 0, stdout: 'Imported 1 secret.\nUpdated 1 secret.\n' });
+    expect(await values()).toEqual({ NEW1: 'a', TAKEN: 'b' });
+    const taken = JSON.parse(run(['secret', 'list', 'TAKEN', '-o', 'json']).stdout)[0];
+    expect(taken).toMatchObject({ env_name: 'OTHER_NAME', description: 'kept', value_version: 2 });
+  });
+
+  test('on a terminal an upsert counts the updates', () => {
+    expect(run(['secret', 'create', 'U1', '--env', 'U1'], 'old').status).toBe(0);
+    const r = runCliOnPty(cli, sb, ['secret', 'import', write('u.env', 'U1=a\nU2=b\n'), '--upsert'], []);
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/updating 2\/2: U1/);
+  });
+
   test('a parse error anywhere imports nothing and exits 5', () => {
     const r = run(['secret', 'import', write('c.yaml', 'A: x\nB: *alias\n')]);
     expect(r.status).toBe(5);

@@ -56,6 +56,40 @@ describe('coffer run', () => {
     expect(fs.existsSync(path.join(sb.home, 'def-file.txt'))).toBe(false);
   });
 
+  test('--preserve-env keeps a variable already set instead of the secret', () => {
+    const out = path.join(sb.dir, 'env.json');
+    const r = run(['run', '--preserve-env', '--secret', 'named', '--', ...dumpEnv(out, vars)], undefined, {
+      NAMED_ENV: 'from the shell',
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toMatchObject({
+      NAMED_ENV: 'from the shell',
+      DEF_ENV: 'default-value\n',
+    });
+  });
+
+  test('--command runs a shell command line with the secrets; not together with CMD', () => {
+    const out = path.join(sb.dir, 'out.txt');
+    const r = run(['run', '--secret', 'named', '--command', `printf '%s|' "$NAMED_ENV" > '${out}' && printf ok >> '${out}'`]);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(fs.readFileSync(out, 'utf8')).toBe('named value with spaces|ok');
+    const both = run(['run', '--command', 'true', '--', 'true']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/give either --command "…" or CMD ARGS, not both/);
+  });
+
+  test('--dynamic is checked before anything runs, and needs the vault backend', () => {
+    const out = path.join(sb.dir, 'ran');
+    const cmd = ['--', process.execPath, '-e', `require('fs').writeFileSync('${out}', '')`];
+    expect(run(['run', '--dynamic', 'database/creds/app', ...cmd]).stderr).toMatch(/--dynamic takes PATH:VAR=FIELD/);
+    expect(run(['run', '--dynamic', '/database/creds/app:A=b', ...cmd]).stderr).toMatch(/--dynamic path must not start or end with "\/"/);
+    expect(run(['run', '--dynamic', 'database/creds/app:1A=b', ...cmd]).status).toBe(5);
+    const local = run(['run', '--dynamic', 'database/creds/app:PGUSER=username', ...cmd]);
+    expect(local.status).toBe(5);
+    expect(local.stderr).toMatch(/dynamic secrets need the vault backend/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   test('--no-defaults injects only the named secrets', () => {
     const out = path.join(sb.dir, 'env.json');
     expect(run(['run', '--no-defaults', '--', ...dumpEnv(out, vars)]).status).toBe(0);

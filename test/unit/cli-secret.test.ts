@@ -179,6 +179,40 @@ describe('create', () => {
   });
 });
 
+describe('list columns and JSON everywhere', () => {
+  beforeEach(() => {
+    expect(run(['secret', 'create', 'tok', '--env', 'TOK', '--description', 'CI token'], 'v1').status).toBe(0);
+  });
+
+  test('secret list -c picks table columns (and JSON keys); an unknown column is a usage error', () => {
+    expect(run(['secret', 'list', '-c', 'name,description']).stdout).toMatch(/^NAME\s+DESCRIPTION\ntok\s+CI token\n$/);
+    expect(run(['secret', 'list', '--column', 'env', '--column', 'name']).stdout).toMatch(/^ENV\s+NAME\nTOK\s+tok\n$/);
+    expect(JSON.parse(run(['secret', 'list', '-c', 'name,env', '-o', 'json']).stdout)).toEqual([{ name: 'tok', env_name: 'TOK' }]);
+    const bad = run(['secret', 'list', '-c', 'value']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/-c\/--column takes name, env/);
+  });
+
+  test('store errors speak in flags, not attribute names; quoted names stay as they are', () => {
+    const env = run(['secret', 'create', 'env_name', '--env', 'TOK'], 'v');
+    expect(env).toMatchObject({ status: 4, stderr: 'coffer: --env "TOK" is already used by secret "tok"\n' });
+    expect(run(['secret', 'create', 'f1', '--file', '/tmp/coffer-f1'], 'v').status).toBe(0);
+    expect(run(['secret', 'create', 'f2', '--file', '/tmp/coffer-f1'], 'v').stderr).toBe(
+      'coffer: --file "/tmp/coffer-f1" is already used by secret "f1"\n',
+    );
+    expect(run(['secret', 'create', 'big', '--env', 'BIG'], 'x'.repeat(70000)).stderr).toMatch(/^coffer: the value must be at most/);
+  });
+
+  test('delete, backend use and backend remove take -o json', () => {
+    expect(JSON.parse(run(['secret', 'delete', 'tok', '-y', '-o', 'json']).stdout)).toMatchObject({
+      deleted: { name: 'tok', env_name: 'TOK' },
+    });
+    expect(run(['backend', 'register', 'dev', '--kind', 'local', '--home', path.join(sb.dir, 'dev')]).status).toBe(0);
+    expect(JSON.parse(run(['backend', 'use', 'dev', '-o', 'json']).stdout)).toMatchObject({ current: 'dev' });
+    expect(JSON.parse(run(['backend', 'remove', 'dev', '-o', 'json']).stdout)).toMatchObject({ removed: 'dev' });
+  });
+});
+
 describe('update', () => {
   beforeEach(() => {
     expect(
@@ -186,12 +220,20 @@ describe('update', () => {
     ).toBe(0);
   });
 
-  test('with metadata flags only, stdin is not read and the value stays', async () => {
-    const r = run(['secret', 'update', 'tok', '--description', 'new'], 'SHOULD-NOT-BE-READ');
-    expect(r).toMatchObject({ status: 0, stdout: 'Updated secret tok.\n' });
+  test('a value piped beside metadata flags is used, never dropped (like "coder secret update")', async () => {
+    const r = shell('printf %s new | "$NODE" "$CLI" secret update tok --env TOK2');
+    expect(r).toMatchObject({ status: 0, stdout: 'Updated secret tok.\n', stderr: '' });
+    expect(await storedValue('tok')).toBe('new');
+    const meta = JSON.parse(run(['secret', 'list', 'tok', '-o', 'json']).stdout)[0];
+    expect(meta).toMatchObject({ env_name: 'TOK2', value_version: 2 });
+  });
+
+  test('with metadata flags and empty stdin (or --value-stdin=false) the value stays', async () => {
+    expect(shell('"$NODE" "$CLI" secret update tok --description new </dev/null')).toMatchObject({ status: 0 });
+    expect(shell('printf %s ignored | "$NODE" "$CLI" secret update tok --env T3 --value-stdin=false').status).toBe(0);
     expect(await storedValue('tok')).toBe('v1');
     const meta = JSON.parse(run(['secret', 'list', 'tok', '-o', 'json']).stdout)[0];
-    expect(meta).toMatchObject({ description: 'new', value_version: 1 });
+    expect(meta).toMatchObject({ description: 'new', env_name: 'T3', value_version: 1 });
   });
 
   test('without flags the value comes from stdin; --value-stdin reads it alongside metadata flags', async () => {
@@ -384,7 +426,7 @@ describe('help and version', () => {
     const help = run(['secret', 'create', '--help']).stdout;
     expect(help).toMatch(/printf %s/);
     expect(help).toMatch(/echo .* plus "\\n"/);
-    expect(run(['secret', 'update', '--help']).stdout).toMatch(/With metadata flags only, stdin is NOT read/);
+    expect(run(['secret', 'update', '--help']).stdout).toMatch(/a piped value changes\s+the value beside the metadata/);
   });
 
   test('version', () => {

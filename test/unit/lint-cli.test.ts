@@ -58,6 +58,31 @@ describe('coffer lint (runLint)', () => {
     });
   });
 
+  test('-o sarif: SARIF 2.1.0 for code scanning, one result per finding with rule, level and line; no value', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'main.tf'),
+      'resource "coffer_user_secret" "x" {\n  name = "x"\n  value_wo = "hunter2"\n}\nvariable "api_token" { type = string }\n',
+    );
+    const c = capture();
+    expect(await runLint([dir, '-o', 'sarif', '--rule', 'secret-variable-not-sensitive=warning'], c.io)).toBe(1);
+    expect(c.out()).not.toContain('hunter2');
+    const sarif = JSON.parse(c.out());
+    expect(sarif.version).toBe('2.1.0');
+    const run = sarif.runs[0];
+    expect(run.tool.driver.name).toBe('coffer lint');
+    expect(run.tool.driver.rules.map((r: { id: string }) => r.id)).toContain('credential-literal');
+    const byRule = Object.fromEntries(run.results.map((r: { ruleId: string }) => [r.ruleId, r]));
+    expect(byRule['credential-literal']).toMatchObject({
+      level: 'error',
+      locations: [{ physicalLocation: { region: { startLine: 3 } } }],
+    });
+    expect(byRule['secret-variable-not-sensitive']).toMatchObject({ level: 'warning' });
+    expect(run.results[0].locations[0].physicalLocation.artifactLocation.uri).toMatch(/main\.tf$/);
+    const bad = capture();
+    expect(await runLint([dir, '-o', 'xml'], bad.io)).toBe(2);
+    expect(bad.err()).toMatch(/takes table, json or sarif/);
+  });
+
   test('--rule lowers a rule to a warning: exit 0', async () => {
     fs.writeFileSync(path.join(dir, 'main.tf'), 'variable "api_token" { type = string }\n');
     const c = capture();

@@ -9,6 +9,7 @@ import {
   BACKEND_KINDS,
   BUILTIN_LOCAL,
   CREDENTIALS_USER,
+  credentialSource,
   credentialSpecs,
   loadConfig,
   resolveConfigPath,
@@ -21,6 +22,7 @@ import {
 } from '../../client/profiles';
 import { SecretText } from '../../client/secret-text';
 import { expectPositionals, OUTPUT_OPTION, parseCommandLine, parseOutputFormat } from '../args';
+import { backendChoices } from '../common';
 import { CliError, EXIT, UsageError } from '../errors';
 import {
   unknownCommand,
@@ -91,13 +93,13 @@ Shows every profile (and the built-in embedded store "local"), which one command
 embedded store ("stored"), or nowhere ("missing"). Never shows a credential.
 `;
 
-const USE_HELP = `Usage: coffer backend use NAME
+const USE_HELP = `Usage: coffer backend use NAME [-o table|json]
 
 Makes NAME the config's current profile. "local" selects the embedded store. COFFER_BACKEND
 and --backend still override it.
 `;
 
-const REMOVE_HELP = `Usage: coffer backend remove NAME
+const REMOVE_HELP = `Usage: coffer backend remove NAME [-o table|json]
 
 Deletes the profile and any credentials stored for it in the embedded store.
 `;
@@ -298,17 +300,24 @@ interface CredentialStatus {
 async function credentialStatus(
   name: string,
   profile: BackendProfile,
+  builtin: boolean,
   env: NodeJS.ProcessEnv,
   store: () => CredentialStore,
 ): Promise<CredentialStatus[]> {
   const result: CredentialStatus[] = [];
   for (const spec of credentialSpecs(profile)) {
-    const variable = spec.envVars.find((e) => env[e] !== undefined && env[e] !== '');
-    let source = variable !== undefined ? `env:${variable}` : 'missing';
-    if (variable === undefined && (await store().has(name, spec.key))) source = 'stored';
+    // A bare kind has no profile to store credentials under.
+    const source = await credentialSource(spec, env, async () => !builtin && store().has(name, spec.key));
     result.push({ key: spec.key, env_vars: spec.envVars, source });
   }
   return result;
+}
+
+/** A bare vault kind logs in the way COFFER_VAULT_AUTH says (else with a token), so its credentials are those. */
+function bareKindProfile(profile: BackendProfile, env: NodeJS.ProcessEnv): BackendProfile {
+  const method = env.COFFER_VAULT_AUTH;
+  if (profile.kind !== 'vault' || method === undefined || !(AUTH_METHODS as readonly string[]).includes(method)) return profile;
+  return { ...profile, authMethod: method as BackendProfile['authMethod'] };
 }
 
 async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -324,7 +333,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const config = loadConfig(file);
   let active: BackendSelection | undefined;
   try {
-    active = selectBackend(undefined, env, config);
+    active = selectBackend(backendChoices(undefined), env, config);
   } catch (error) {
     if (!(error instanceof SecretStoreError)) throw error;
     warn(error.message);
@@ -333,6 +342,8 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([n, p]) => [n, p, false]);
   if (config.backends[BUILTIN_LOCAL] === undefined) entries.unshift([BUILTIN_LOCAL, { kind: 'local' }, true]);
+  // A bare kind chosen by --backend/COFFER_BACKEND (configured from the environment) is shown too.
+  if (active?.builtin && active.name !== BUILTIN_LOCAL) entries.push([active.name, bareKindProfile(active.profile, env), true]);
 
   let credentialStore: CredentialStore | undefined;
   const rows = [];
@@ -341,12 +352,15 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       const credentials = await credentialStatus(
         name,
         profile,
+        builtin,
         env,
         () => (credentialStore ??= openCredentialStore(env)),
       );
       rows.push({
         ...profileJson(name, profile),
-        ...(builtin ? { home: resolveCofferHome(env), builtin: true } : { builtin: false }),
+        ...(builtin
+          ? { ...(profile.kind === 'local' ? { home: resolveCofferHome(env) } : {}), builtin: true }
+          : { builtin: false }),
         current: config.current === name,
         active: active?.name === name,
         credentials,
@@ -359,12 +373,6 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     printJson(rows);
     return EXIT.ok;
   }
-  const why: Record<string, string> = {
-    flag: '--backend',
-    env: 'COFFER_BACKEND',
-    config: 'current',
-    default: 'default',
-  };
   out(
     renderTable(
       ['NAME', 'KIND', 'LOCATION', 'AUTH', 'CREDENTIALS', 'ACTIVE'],
@@ -374,7 +382,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         String(r.url ?? r.home ?? '-'),
         String(r.auth_method ?? '-'),
         r.credentials.length === 0 ? '-' : r.credentials.map((c) => `${c.key}=${c.source}`).join(' '),
-        r.active && active ? `* (${why[active.source]})` : '',
+        r.active && active ? `* (${active.from})` : '',
       ]),
     ),
   );
@@ -384,7 +392,7 @@ async function list(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 
 async function use(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'backend use';
-  const args = parseCommandLine(argv, {}, { command });
+  const args = parseCommandLine(argv, { ...OUTPUT_OPTION }, { command });
   if (args.help) {
     out(USE_HELP);
     return EXIT.ok;
@@ -395,15 +403,17 @@ async function use(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<num
   if (config.backends[name] === undefined && name !== BUILTIN_LOCAL) {
     throw new CliError(EXIT.notFound, `backend "${name}" is not registered: see "coffer backend list"`);
   }
+  const format = parseOutputFormat(args.values.output, command);
   saveConfig(file, { ...config, current: name });
-  out(`Now using backend ${name}.\n`);
+  if (format === 'json') printJson({ current: name, config: file });
+  else out(`Now using backend ${name}.\n`);
   if (env.COFFER_BACKEND) warn(`COFFER_BACKEND=${env.COFFER_BACKEND} is set and overrides the current backend`);
   return EXIT.ok;
 }
 
 async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'backend remove';
-  const args = parseCommandLine(argv, {}, { command });
+  const args = parseCommandLine(argv, { ...OUTPUT_OPTION }, { command });
   if (args.help) {
     out(REMOVE_HELP);
     return EXIT.ok;
@@ -411,6 +421,7 @@ async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
   const [name] = expectPositionals(args.positionals, ['NAME'], command) as [string];
   const file = configPath(env);
   const config = loadConfig(file);
+  const format = parseOutputFormat(args.values.output, command);
   const profile = config.backends[name];
   if (profile === undefined)
     throw new CliError(EXIT.notFound, `backend "${name}" is not registered: see "coffer backend list"`);
@@ -434,6 +445,7 @@ async function remove(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
       await store.close();
     }
   }
-  out(`Removed backend ${name}.\n`);
+  if (format === 'json') printJson({ removed: name, config: file });
+  else out(`Removed backend ${name}.\n`);
   return EXIT.ok;
 }

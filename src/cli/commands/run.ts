@@ -11,13 +11,16 @@ import { STORE_HELP, STORE_OPTIONS, userOption, withStore } from '../common';
 import { CliError, EXIT, UsageError } from '../errors';
 import { out } from '../io';
 import { checkDeliverableValue, selectForDelivery } from '../selection';
+import { DYNAMIC_HELP, DynamicLeases, parseDynamicSpec } from '../dynamic-env';
 import type { SecretText } from '../../client/secret-text';
 
 const RUN_HELP = `Usage: coffer run [options] [--] CMD [ARGS...]
+       coffer run [options] --command "SHELL COMMAND"
 
 Runs CMD with your environment plus secrets as environment variables: every enabled default
 secret with an env name (unless --no-defaults) and every --secret NAME (which must exist, be
-enabled and have an env name). A secret's variable overrides one of the same name.
+enabled and have an env name). A secret's variable overrides one of the same name, unless
+--preserve-env keeps the variables already set.
 
 Secrets that target a file are NOT written by "run" (use "coffer materialize"). Values are read
 when CMD starts: a rotated value reaches a workspace at its next "run".
@@ -31,6 +34,9 @@ executed 126.
 Options:
   --secret NAME       Also inject NAME (repeatable)
   --no-defaults       Do not inject the default secrets
+  --preserve-env      A variable already set in the environment wins over a secret's
+  --command TEXT      Run TEXT with /bin/sh -c instead of CMD ARGS (pipes, &&, $VARS)
+${DYNAMIC_HELP}
 ${STORE_HELP}
 
 Options end at "--" or at the first argument that is not an option.
@@ -38,11 +44,16 @@ Options end at "--" or at the first argument that is not an option.
 Examples:
   coffer run -- npm publish
   coffer run --no-defaults --secret github-token -- gh release create v1.0.0
+  coffer run --command 'echo "$API_URL" && make deploy'
+  coffer --backend vault run --dynamic database/creds/app:PGUSER=username,PGPASSWORD=password -- make dev-db
 `;
 
 const RUN_OPTIONS = {
   secret: { type: 'list' },
   defaults: { type: 'boolean', negatable: true },
+  'preserve-env': { type: 'boolean' },
+  command: { type: 'string' },
+  dynamic: { type: 'list' },
   ...STORE_OPTIONS,
 } as const;
 
@@ -55,18 +66,30 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
     out(RUN_HELP);
     return EXIT.ok;
   }
-  const [file, ...fileArgs] = args.rest;
+  const shellCommand = args.values.command;
+  if (shellCommand !== undefined && args.rest.length > 0)
+    throw new UsageError('give either --command "…" or CMD ARGS, not both', command);
+  if (shellCommand === '') throw new UsageError('--command needs a command to run', command);
+  const [file, ...fileArgs] = shellCommand !== undefined ? ['/bin/sh', '-c', shellCommand] : args.rest;
   if (file === undefined || file === '')
-    throw new UsageError('missing CMD to run (coffer run [options] -- CMD ARGS)', command);
+    throw new UsageError('missing CMD to run (coffer run [options] -- CMD ARGS, or --command "…")', command);
   const user = userOption(args.values.user, command);
+  const dynamic = (args.values.dynamic ?? []).map((raw) => parseDynamicSpec(raw, command));
+  const preserve = args.values['preserve-env'] === true;
+  const named = args.values.secret ?? [];
+  const defaults = args.values.defaults !== false;
 
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  await withStore(args.values.backend, env, async (store) => {
-    const chosen = selectForDelivery(await store.list(user), {
-      named: args.values.secret ?? [],
-      defaults: args.values.defaults !== false,
-      target: 'env',
-    });
+  const set = (envName: string, value: SecretText): void => {
+    if (preserve && env[envName] !== undefined) return;
+    childEnv[envName] = value.reveal();
+  };
+  const code = await withStore(args.values.backend, env, async (store): Promise<number | undefined> => {
+    // Nothing to list when only minted credentials are asked for (a policy may allow just those).
+    const chosen =
+      defaults || named.length > 0
+        ? selectForDelivery(await store.list(user), { named, defaults, target: 'env' })
+        : [];
     // Read every value first: the environment is only changed once every value passed the rules.
     const values: [string, SecretText][] = [];
     for (const secret of chosen) {
@@ -74,9 +97,22 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
       checkDeliverableValue(secret.name, value);
       values.push([secret.envName, value]);
     }
-    for (const [envName, value] of values) childEnv[envName] = value.reveal();
+    if (dynamic.length === 0) {
+      for (const [envName, value] of values) set(envName, value);
+      return undefined;
+    }
+    // The store stays open while CMD runs: it renews the leases (and closing it revokes its login).
+    const leases = new DynamicLeases(store);
+    const minted = await leases.issue(dynamic);
+    try {
+      for (const [envName, value] of [...values, ...minted]) set(envName, value);
+      return await spawnAndWait(file, fileArgs, childEnv);
+    } finally {
+      await leases.revokeAll();
+    }
   });
-  return spawnAndWait(file, fileArgs, childEnv);
+  // Without minted credentials the store is closed before CMD starts (CMD may use coffer itself).
+  return code ?? spawnAndWait(file, fileArgs, childEnv);
 }
 
 function spawnAndWait(file: string, fileArgs: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

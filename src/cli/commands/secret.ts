@@ -13,37 +13,24 @@ import type { CreateSecretInput, SecretMetadata, UpdateSecretInput } from '../..
 import { SecretText } from '../../client/secret-text';
 import { expectPositionals, OUTPUT_OPTION, parseCommandLine, parseOutputFormat, type ParsedArgs } from '../args';
 import {
-  formatMode,
   metadataJson,
   requireCapabilities,
-  shortTime,
   STORE_HELP,
   STORE_OPTIONS,
   userOption,
   withStore,
 } from '../common';
 import { CliError, EXIT, UsageError } from '../errors';
-import {
-  formatFromFileName,
-  IMPORT_FORMATS,
-  MAX_IMPORT_FILE_BYTES,
-  parseSecretsFile,
-  type ImportFormat,
-} from '../import-parsers';
+import { importSecrets } from './secret-import';
+import { listSecrets } from './secret-list';
 import {
   unknownCommand,
   confirm,
-  decodeUtf8,
   displayText,
   err,
   out,
   printJson,
-  Progress,
-  readStdin,
-  readUserFile,
-  renderTable,
   stdinIsTTY,
-  warn,
 } from '../io';
 import { readValueInput, VALUE_HELP, VALUE_OPTIONS } from '../value-input';
 
@@ -102,33 +89,19 @@ Which value is used:
   - --value-file, --value or --value-stdin always set the value.
   - With no metadata flag and no value flag, the value is read from stdin (or a hidden
     prompt on a terminal), exactly like "create"; empty stdin is a usage error (exit 2).
-  - With metadata flags only, stdin is NOT read and the value stays as it is
-    (add --value-stdin to change both at once).
+  - With metadata flags and stdin not a terminal, stdin is read too: a piped value changes
+    the value beside the metadata (like "coder secret update"); empty stdin (e.g. </dev/null)
+    keeps the value. --value-stdin=false never reads stdin.
 
 ${VALUE_HELP}
 
 Examples:
   printf %s "$NEW_TOKEN" | coffer secret update github-token
   coffer secret update github-token --description "CI token" --env ""
-  printf %s "$NEW_TOKEN" | coffer secret update github-token --env GH_TOKEN --value-stdin
+  printf %s "$NEW_TOKEN" | coffer secret update github-token --env GH_TOKEN
 `;
 
-const LIST_HELP = `Usage: coffer secret list [NAME] [options]
-
-Shows metadata only, never values. Table columns: NAME, ENV, FILE, ENABLED, DEFAULT, UPDATED.
-JSON: an array of objects with the keys id, user, name, description, env_name, file_path,
-file_owner, file_mode, enabled, is_default, value_version, created_at, updated_at.
-
-Options:
-${STORE_HELP}
-  -o, --output FORMAT table (default) or json
-
-Examples:
-  coffer secret list
-  coffer secret list github-token -o json
-`;
-
-const DELETE_HELP = `Usage: coffer secret delete NAME [-y]
+const DELETE_HELP = `Usage: coffer secret delete NAME [-y] [-o table|json]
 
 Deletes a secret. On a terminal it asks for confirmation; without a terminal -y is required
 (otherwise exit 2).
@@ -136,6 +109,7 @@ Deletes a secret. On a terminal it asks for confirmation; without a terminal -y 
 Options:
   -y, --yes           Do not ask
 ${STORE_HELP}
+  -o, --output FORMAT table (default: a message) or json: {"deleted": metadata}
 `;
 
 const CHECK_HELP = `Usage: coffer secret check NAME... [options]
@@ -149,34 +123,6 @@ ${STORE_HELP}
 
 Example:
   coffer secret check github-token npm-token || exit 1
-`;
-
-const IMPORT_HELP = `Usage: coffer secret import FILE [--format env|json|yaml] [options]
-
-Creates one secret per key (name = key, value = value), all or nothing: if any secret
-cannot be created (for example its name already exists) none is. Existing secrets are
-never overwritten. A key that is a valid, non-reserved environment variable name also
-becomes the env name; other keys are imported disabled (no delivery target) with a warning.
-FILE "-" reads stdin. The file may be at most 1 MiB (the coder backend also takes at most
-50 keys).
-
-Formats (inferred from .env, .json, .yaml/.yml; required for stdin):
-  env   KEY=VALUE lines, optional "export ", full-line # comments, no $VAR expansion,
-        inline # kept in unquoted values, unquoted values trimmed, '…' literal,
-        "…" with \\n \\t \\r \\\\ \\" escapes, no multi-line values
-  json  one flat object of string values: {"API_KEY": "…"}
-  yaml  one document with a flat mapping of strings (plain, quoted, | and > block scalars);
-        no anchors, aliases, merge keys, lists or nested mappings
-Duplicate keys and empty values are errors in every format.
-
-Options:
-  --format FORMAT     env, json or yaml
-${STORE_HELP}
-  -o, --output FORMAT table (default: a summary) or json (the created secrets' metadata)
-
-Examples:
-  coffer secret import .env
-  sops -d secrets.yaml | coffer secret import - --format yaml
 `;
 
 const METADATA_OPTIONS = {
@@ -337,7 +283,12 @@ async function createOrUpdate(
     } else {
       // Fail on a missing secret before asking for a value.
       await store.get(user, name);
-      const value = await readValueInput(valueFlags, { what: `secret "${name}"`, command, implicit: !metadataGiven });
+      const value = await readValueInput(valueFlags, {
+        what: `secret "${name}"`,
+        command,
+        implicit: !metadataGiven,
+        pipedIfAny: true,
+      });
       const canKeepExtras = store.capabilities.fileOwnerAndMode;
       const patch: UpdateSecretInput = {
         ...(value !== undefined ? { value } : {}),
@@ -359,49 +310,7 @@ async function createOrUpdate(
   });
 }
 
-const LIST_OPTIONS = { ...STORE_OPTIONS, ...OUTPUT_OPTION } as const;
-
-async function listSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const command = 'secret list';
-  const args = parseCommandLine(argv, LIST_OPTIONS, { command });
-  if (args.help) {
-    out(LIST_HELP);
-    return EXIT.ok;
-  }
-  if (args.positionals.length > 1) expectPositionals(args.positionals, ['[NAME]'], command);
-  const name = args.positionals[0];
-  const user = userOption(args.values.user, command);
-  const format = parseOutputFormat(args.values.output, command);
-  const secrets = await withStore(args.values.backend, env, async (store) =>
-    name === undefined ? store.list(user) : [await store.get(user, name)],
-  );
-  if (format === 'json') {
-    printJson(secrets.map(metadataJson));
-    return EXIT.ok;
-  }
-  if (secrets.length === 0) {
-    err('No secrets found.\n');
-    return EXIT.ok;
-  }
-  out(
-    renderTable(
-      ['NAME', 'ENV', 'FILE', 'ENABLED', 'DEFAULT', 'UPDATED'],
-      secrets.map((s) => [
-        s.name,
-        s.envName || '-',
-        s.filePath
-          ? `${s.filePath}${s.fileMode !== undefined || s.fileOwner ? ` (${[s.fileOwner, s.fileMode !== undefined ? formatMode(s.fileMode) : ''].filter(Boolean).join(' ')})` : ''}`
-          : '-',
-        s.enabled ? 'yes' : 'no',
-        s.isDefault ? 'yes' : 'no',
-        shortTime(s.updatedAt),
-      ]),
-    ),
-  );
-  return EXIT.ok;
-}
-
-const DELETE_OPTIONS = { yes: { type: 'boolean', short: 'y' }, ...STORE_OPTIONS } as const;
+const DELETE_OPTIONS = { yes: { type: 'boolean', short: 'y' }, ...STORE_OPTIONS, ...OUTPUT_OPTION } as const;
 
 async function deleteSecret(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const command = 'secret delete';
@@ -413,6 +322,7 @@ async function deleteSecret(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const [name] = expectPositionals(args.positionals, ['NAME'], command) as [string];
   const user = userOption(args.values.user, command);
   throwIfViolation(checkName(name));
+  const format = parseOutputFormat(args.values.output, command);
   if (!args.values.yes && !stdinIsTTY()) {
     throw new UsageError('refusing to delete without confirmation: stdin is not a terminal, pass -y/--yes', command);
   }
@@ -426,7 +336,8 @@ async function deleteSecret(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       }
     }
     await store.delete(user, name);
-    out(`Deleted secret ${displayText(meta.name)}.\n`);
+    if (format === 'json') printJson({ deleted: metadataJson(meta) });
+    else out(`Deleted secret ${displayText(meta.name)}.\n`);
     return EXIT.ok;
   });
 }
@@ -459,93 +370,4 @@ async function checkSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     disabled.length > 0 ? `disabled secrets: ${disabled.join(', ')}` : '',
   ].filter(Boolean);
   throw new CliError(EXIT.failed, parts.join('; '));
-}
-
-const IMPORT_OPTIONS = { format: { type: 'string' }, ...STORE_OPTIONS, ...OUTPUT_OPTION } as const;
-
-/** Coder refuses more than this many keys per import; other backends have no such cap. */
-const IMPORT_KEY_LIMITS: Readonly<Record<string, number>> = { coder: 50 };
-
-async function importSecrets(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const command = 'secret import';
-  const args = parseCommandLine(argv, IMPORT_OPTIONS, { command });
-  if (args.help) {
-    out(IMPORT_HELP);
-    return EXIT.ok;
-  }
-  const [file] = expectPositionals(args.positionals, ['FILE'], command) as [string];
-  const user = userOption(args.values.user, command);
-  const output = parseOutputFormat(args.values.output, command);
-  let format: ImportFormat | undefined;
-  if (args.values.format !== undefined) {
-    if (!(IMPORT_FORMATS as readonly string[]).includes(args.values.format)) {
-      throw new UsageError(`--format takes ${IMPORT_FORMATS.join(', ')}`, command);
-    }
-    format = args.values.format as ImportFormat;
-  } else if (file === '-') throw new UsageError('--format is required when reading stdin', command);
-  else {
-    format = formatFromFileName(file);
-    if (format === undefined)
-      throw new UsageError('cannot tell the format from the file name: pass --format env|json|yaml', command);
-  }
-
-  const progress = new Progress();
-  progress.step('reading…', 0);
-  let bytes: Buffer;
-  if (file === '-') {
-    if (stdinIsTTY()) throw new UsageError('FILE "-" reads stdin, but stdin is a terminal: pipe the file in', command);
-    bytes = await readStdin(MAX_IMPORT_FILE_BYTES, 'the import file');
-  } else {
-    bytes = readImportFile(file, command);
-  }
-  progress.step('validating…', 0.2);
-  const entries = (() => {
-    try {
-      return parseSecretsFile(format, decodeUtf8(bytes, 'the import file'));
-    } catch (error) {
-      progress.clear();
-      throw error;
-    }
-  })();
-  if (entries.length === 0) {
-    progress.clear();
-    throw new CliError(EXIT.invalid, 'the import file holds no secrets');
-  }
-  const inputs: CreateSecretInput[] = entries.map((entry) => {
-    const envName = checkEnvName(entry.key) === undefined ? entry.key : '';
-    return { name: entry.key, value: new SecretText(entry.value), envName, enabled: envName !== '' };
-  });
-
-  const created = await withStore(args.values.backend, env, async (store) => {
-    const limit = IMPORT_KEY_LIMITS[store.kind];
-    if (limit !== undefined && inputs.length > limit) {
-      progress.clear();
-      throw new CliError(
-        EXIT.invalid,
-        `the ${store.kind} backend imports at most ${limit} keys at once; the file has ${inputs.length}`,
-      );
-    }
-    progress.step(`importing ${inputs.length} secret${inputs.length === 1 ? '' : 's'}…`, 0.5);
-    try {
-      return await store.importBatch(user, inputs);
-    } catch (error) {
-      progress.clear();
-      throw error;
-    }
-  });
-  progress.done(`importing ${created.length} secret${created.length === 1 ? '' : 's'}… done`);
-  const withoutEnv = inputs.filter((i) => i.envName === '').map((i) => i.name);
-  if (withoutEnv.length > 0) {
-    warn(
-      `imported without an env name, so disabled (not a valid or allowed environment variable name): ${withoutEnv.join(', ')}`,
-    );
-  }
-  if (output === 'json') printJson(created.map(metadataJson));
-  else out(`Imported ${created.length} secret${created.length === 1 ? '' : 's'}.\n`);
-  return EXIT.ok;
-}
-
-/** A regular file of at most 1 MiB (`/dev/zero`, a FIFO or a directory is refused, never read). */
-function readImportFile(file: string, command: string): Buffer {
-  return readUserFile(file, MAX_IMPORT_FILE_BYTES, `the import file ${file}`, command);
 }

@@ -52,6 +52,8 @@ export class VaultAuthenticator {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #info: TokenInfo | undefined;
+  /** The SecretID inside a wrapping token, once unwrapped (a wrapping token works only once). */
+  #unwrappedSecretId: string | undefined;
 
   constructor(http: VaultHttpClient, auth: ResolvedAuth, options: AuthenticatorOptions) {
     this.#http = http;
@@ -194,7 +196,10 @@ export class VaultAuthenticator {
     let secrets: string[];
     switch (auth.method) {
       case 'approle': {
-        const secretId = auth.secretId();
+        let secretId = auth.secretId();
+        if (secretId === undefined && auth.wrappedSecretId !== undefined) {
+          secretId = this.#unwrappedSecretId ??= await this.#unwrapSecretId(auth.wrappedSecretId, auth.mount);
+        }
         body = secretId === undefined ? { role_id: auth.roleId } : { role_id: auth.roleId, secret_id: secretId };
         secrets = secretId === undefined ? [] : [secretId];
         break;
@@ -228,6 +233,53 @@ export class VaultAuthenticator {
     if (token === undefined || token === '') throw unexpected(path, response.status, undefined);
     const ttl = numberField(result, 'lease_duration') ?? 0;
     return { token, ttl, renewable: result?.renewable === true, increment: ttl, grantedAt: Date.now() };
+  }
+
+  /**
+   * Unwraps a response-wrapped SecretID: `sys/wrapping/lookup` first, so a token that is no
+   * longer valid (someone else unwrapped it, or it expired) or was not made by this AppRole
+   * mount's `secret-id` endpoint is refused before use; then `sys/wrapping/unwrap`, once.
+   */
+  async #unwrapSecretId(wrappingToken: string, mount: string): Promise<string> {
+    const what = 'the wrapped AppRole SecretID (COFFER_VAULT_WRAPPED_SECRET_ID)';
+    const intercepted = new SecretStoreError(
+      'unauthorized',
+      `${what} was already unwrapped or has expired. A wrapping token is single use: if this ` +
+        'workspace did not unwrap it before, someone else may have intercepted it — revoke the ' +
+        "role's SecretIDs and find out who read it; then mint a fresh one",
+      { retryable: false },
+    );
+    const lookup = await this.#http.request({
+      method: 'POST',
+      path: 'sys/wrapping/lookup',
+      body: { token: wrappingToken },
+      retry: false,
+    });
+    if (lookup.status === 400 || lookup.status === 403 || lookup.status === 404) throw intercepted;
+    if (lookup.status !== 200) throw unexpected('sys/wrapping/lookup', lookup.status, lookup.body);
+    const creationPath = stringField(objectField(lookup.body, 'data'), 'creation_path') ?? '';
+    const expected = new RegExp(`^auth/${escapeRegExp(mount)}/role/[^/]+/(custom-)?secret-id$`);
+    if (!expected.test(creationPath)) {
+      throw new SecretStoreError(
+        'unauthorized',
+        `${what} was not made by auth/${mount}/role/NAME/secret-id (it wraps the answer of ` +
+          `"${creationPath}"): refusing to use it — it may have been swapped`,
+        { retryable: false },
+      );
+    }
+    const unwrap = await this.#http.request({
+      method: 'POST',
+      path: 'sys/wrapping/unwrap',
+      token: wrappingToken,
+      retry: false,
+    });
+    if (unwrap.status === 400 || unwrap.status === 403) throw intercepted;
+    if (unwrap.status !== 200) throw unexpected('sys/wrapping/unwrap', unwrap.status, undefined);
+    const secretId = stringField(objectField(unwrap.body, 'data'), 'secret_id');
+    if (secretId === undefined || secretId === '') {
+      throw new SecretStoreError('unauthorized', `${what} did not hold a secret_id`, { retryable: false });
+    }
+    return secretId;
   }
 
   #schedule(session: Session): void {
@@ -310,6 +362,10 @@ export class VaultAuthenticator {
       else this.#session = undefined;
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function unexpected(path: string, status: number, body: unknown): SecretStoreError {

@@ -18,7 +18,7 @@
  * | path prefix | `pathPrefix` (default `coffer/users`) | `COFFER_VAULT_PATH_PREFIX` |
  * | auth method | `auth.method` | `COFFER_VAULT_AUTH` = `token`, `approle`, `jwt`, `kubernetes` |
  * | auth mount | `auth.mount` | `COFFER_VAULT_AUTH_MOUNT` (default: the method's name) |
- * | AppRole | `auth.roleId`, `auth.secretId`/`secretIdFile` | `COFFER_VAULT_ROLE_ID`, `COFFER_VAULT_SECRET_ID`, `COFFER_VAULT_SECRET_ID_FILE` |
+ * | AppRole | `auth.roleId`, `auth.secretId`/`secretIdFile`/`wrappedSecretId` | `COFFER_VAULT_ROLE_ID`, `COFFER_VAULT_SECRET_ID`, `COFFER_VAULT_SECRET_ID_FILE`, `COFFER_VAULT_WRAPPED_SECRET_ID` (a response-wrapping token, unwrapped once) |
  * | JWT | `auth.role`, `auth.jwt`/`jwtEnv`/`jwtFile` | `COFFER_VAULT_ROLE`, `COFFER_VAULT_JWT` (or the variable named by `COFFER_VAULT_JWT_ENV`), `COFFER_VAULT_JWT_FILE` |
  * | Kubernetes | `auth.role`, `auth.tokenFile` | `COFFER_VAULT_ROLE`, `COFFER_VAULT_K8S_TOKEN_FILE` (default `/var/run/secrets/kubernetes.io/serviceaccount/token`) |
  * | who `me` is | `identity` | with a login method: the token's identity (see `resolveIdentity`); else `COFFER_USER`, else the OS user |
@@ -45,6 +45,11 @@ export type VaultAuthOptions =
       readonly roleId?: string;
       readonly secretId?: string;
       readonly secretIdFile?: string;
+      /**
+       * A response-wrapping token around a SecretID (`… secret-id -wrap-ttl=5m`): unwrapped once,
+       * at the first login; a token that was already unwrapped is refused as possibly intercepted.
+       */
+      readonly wrappedSecretId?: string;
       /** @default "approle" */
       readonly mount?: string;
     }
@@ -129,6 +134,8 @@ export type ResolvedAuth =
       readonly mount: string;
       readonly roleId: string;
       readonly secretId: () => string | undefined;
+      /** A response-wrapping token around the SecretID, used when `secretId()` gives none. */
+      readonly wrappedSecretId?: string;
     }
   | { readonly method: 'jwt'; readonly mount: string; readonly role: string; readonly jwt: () => string }
   | { readonly method: 'kubernetes'; readonly mount: string; readonly role: string; readonly jwt: () => string };
@@ -335,10 +342,15 @@ function resolveAuth(auth: VaultAuthOptions | undefined, env: NodeJS.ProcessEnv)
       const secretId =
         o?.secretId ?? (o?.secretIdFile === undefined ? envFirst(env, 'COFFER_VAULT_SECRET_ID') : undefined);
       const secretIdFile = o?.secretIdFile ?? envFirst(env, 'COFFER_VAULT_SECRET_ID_FILE');
+      const wrappedSecretId =
+        secretId === undefined && secretIdFile === undefined
+          ? (o?.wrappedSecretId ?? envFirst(env, 'COFFER_VAULT_WRAPPED_SECRET_ID'))
+          : undefined;
       return {
         method: 'approle',
         mount: authMount('approle', o?.mount),
         roleId,
+        ...(wrappedSecretId !== undefined ? { wrappedSecretId: wrappedSecretId.trim() } : {}),
         // A role with bind_secret_id=false needs no secret id.
         secretId: () =>
           secretId ?? (secretIdFile === undefined ? undefined : readFileText(secretIdFile, 'secret_id').trim()),

@@ -10,7 +10,7 @@ import * as cdktn from 'cdktn';
 
 export interface CofferProviderConfig {
   /**
-  * Where secrets live: `local` (embedded encrypted store, default), `vault` (Vault/OpenBao KV v2) or `coder` (Coder user secrets). Env: COFFER_BACKEND.
+  * Where secrets live: `local` (embedded encrypted store, default), `vault` (Vault/OpenBao KV v2) or `coder` (Coder user secrets). Env: COFFER_BACKEND (a kind or a profile name). Precedence: profile, backend, COFFER_PROFILE, COFFER_BACKEND, the CLI config's current profile, local.
   *
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs#backend CofferProvider#backend}
   */
@@ -33,6 +33,12 @@ export interface CofferProviderConfig {
   * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs#home CofferProvider#home}
   */
   readonly home?: string;
+  /**
+  * A backend profile registered with `coffer backend register` (the CLI's config file): its kind, address, mount and stored credentials. Env: COFFER_PROFILE. Wins over `backend`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.opentofu.org/providers/cofferhq/coffer/latest/docs#profile CofferProvider#profile}
+  */
+  readonly profile?: string;
   /**
   * vault: server URL. Env: BAO_ADDR, VAULT_ADDR.
   *
@@ -143,6 +149,7 @@ export class CofferProvider extends cdktn.TerraformProvider {
     this._coderToken = config.coderToken;
     this._coderUrl = config.coderUrl;
     this._home = config.home;
+    this._profile = config.profile;
     this._vaultAddress = config.vaultAddress;
     this._vaultAuthMethod = config.vaultAuthMethod;
     this._vaultAuthMount = config.vaultAuthMount;
@@ -221,6 +228,22 @@ export class CofferProvider extends cdktn.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get homeInput() {
     return this._home;
+  }
+
+  // profile - computed: false, optional: true, required: false
+  private _profile?: string; 
+  public get profile() {
+    return this._profile;
+  }
+  public set profile(value: string | undefined) {
+    this._profile = value;
+  }
+  public resetProfile() {
+    this._profile = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get profileInput() {
+    return this._profile;
   }
 
   // vault_address - computed: false, optional: true, required: false
@@ -393,6 +416,7 @@ export class CofferProvider extends cdktn.TerraformProvider {
       coder_token: cdktn.stringToTerraform(this._coderToken),
       coder_url: cdktn.stringToTerraform(this._coderUrl),
       home: cdktn.stringToTerraform(this._home),
+      profile: cdktn.stringToTerraform(this._profile),
       vault_address: cdktn.stringToTerraform(this._vaultAddress),
       vault_auth_method: cdktn.stringToTerraform(this._vaultAuthMethod),
       vault_auth_mount: cdktn.stringToTerraform(this._vaultAuthMount),
@@ -428,6 +452,12 @@ export class CofferProvider extends cdktn.TerraformProvider {
       },
       home: {
         value: cdktn.stringToHclTerraform(this._home),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      profile: {
+        value: cdktn.stringToHclTerraform(this._profile),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
