@@ -91,9 +91,15 @@ async function startBao() {
   };
 }
 
-function timed(args, cwd, env) {
+/** Runs tofu without blocking this process's event loop (the counting proxy lives in it). */
+async function timed(args, cwd, env) {
   const started = process.hrtime.bigint();
-  execFileSync(tofu, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const child = spawn(tofu, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  // `plan -detailed-exitcode` exits 2 when there are changes: a failure here (none expected).
+  if (code !== 0) throw new Error(`tofu ${args[0]} exited ${code}: ${stderr}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
@@ -150,7 +156,7 @@ function cofferMirror() {
 }
 
 /** apply / plan / destroy of `size` secrets; `kind` is local, openbao or peer. */
-function scenario(kind, size, bao, round = 0) {
+async function scenario(kind, size, bao, round = 0) {
   const dir = fs.mkdtempSync(path.join(work, `${kind}-n${size}-r${round}-`));
   const env = { ...cleanEnv, TF_IN_AUTOMATION: '1', TF_VAR_token: 'bench-value', TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc') };
   if (kind === 'peer') {
@@ -164,7 +170,7 @@ function scenario(kind, size, bao, round = 0) {
     if (kind === 'openbao') {
       Object.assign(env, { COFFER_BACKEND: 'vault', BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_VAULT_PATH_PREFIX: `coffer/r${round}-n${size}` });
     }
-    timed(['init', '-input=false', '-no-color'], dir, env);
+    await timed(['init', '-input=false', '-no-color'], dir, env);
   }
   const out = { kind, size, round };
   for (const [phase, args] of [
@@ -173,7 +179,7 @@ function scenario(kind, size, bao, round = 0) {
     ['destroy', ['destroy', '-auto-approve', '-input=false', '-no-color']],
   ]) {
     const before = bao === undefined ? undefined : { requests: bao.counts.requests, bytes: bao.counts.bytesIn + bao.counts.bytesOut, cpu: bao.cpuSeconds() };
-    out[phase] = { seconds: timed(args, dir, env) };
+    out[phase] = { seconds: await timed(args, dir, env) };
     if (before !== undefined) {
       out[phase].requests = bao.counts.requests - before.requests;
       out[phase].bytes = bao.counts.bytesIn + bao.counts.bytesOut - before.bytes;
@@ -196,12 +202,12 @@ const bao = await startBao();
 const rows = [];
 const peerRows = [];
 try {
-  for (const size of SIZES) for (const kind of BACKENDS) rows.push(scenario(kind, size, kind === 'openbao' ? bao : undefined));
+  for (const size of SIZES) for (const kind of BACKENDS) rows.push(await scenario(kind, size, kind === 'openbao' ? bao : undefined));
   if (PEER !== '') {
     for (let round = 1; round <= PEER_ROUNDS; round++) {
       // A/B then B/A: neither side always runs on a warmer server.
       const order = round % 2 ? ['openbao', 'peer'] : ['peer', 'openbao'];
-      for (const kind of order) peerRows.push(scenario(kind, PEER_SIZE, bao, round));
+      for (const kind of order) peerRows.push(await scenario(kind, PEER_SIZE, bao, round));
     }
   }
 } finally {

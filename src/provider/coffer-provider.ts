@@ -7,15 +7,16 @@
  */
 import { AuditedSecretStore, auditSinkFromEnv, defaultActor } from '../client/audit';
 import { CoalescingSecretStore } from '../client/coalescing-store';
-import { LocalSecretStore, resolveCofferHome } from '../client/backends/local';
-import { VaultSecretStore, type VaultAuthOptions } from '../client/backends/vault';
+// Backends are loaded when configured (see openBackend): only the one in use costs start-up time.
+import type { LocalSecretStore } from '../client/backends/local';
+import type { VaultAuthOptions } from '../client/backends/vault';
+import { resolveCofferHome } from '../client/backends/local/paths';
 import { dynamicSecretsFor } from '../client/dynamic-secrets';
 import { isSecretStoreError } from '../client/errors';
 import { ClaimRegistry, claimScopeFromEnvironment } from '../client/ownership';
 import type { SecretStore } from '../client/secret-store';
 import type { CoderBuildContext } from '../client/backends/coder/build-context';
 import { attribute, type Diagnostics, type Logger, type ProviderDefinition, type StateModel } from './framework';
-import { openCoderBackend, providerLogAuditSink } from './coder-backend';
 import type { CofferProviderData } from './provider-data';
 import { DynamicSecretEphemeral } from './resources/dynamic-secret-ephemeral';
 import { SecretCheckDataSource } from './resources/secret-check';
@@ -112,14 +113,22 @@ function vaultAuth(config: ProviderConfig): VaultAuthOptions | undefined {
   }
 }
 
-function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.ProcessEnv, log: Logger): { store: SecretStore; coderBuild?: CoderBuildContext } {
+async function openBackend(
+  kind: BackendKind,
+  config: ProviderConfig,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<{ store: SecretStore; coderBuild?: CoderBuildContext }> {
   // Method, path, status and timing of every backend call, in the engine's log (TF_LOG=debug).
   const onRequest = (entry: { method: string; path: string; status: number; ms: number }) =>
     log.debug('backend request', { backend: kind, method: entry.method, path: entry.path, status: entry.status, ms: Math.round(entry.ms) });
   switch (kind) {
-    case 'local':
+    case 'local': {
+      const { LocalSecretStore } = await import('../client/backends/local');
       return { store: new LocalSecretStore({ home: config.home ?? undefined, env }) };
-    case 'vault':
+    }
+    case 'vault': {
+      const { VaultSecretStore } = await import('../client/backends/vault');
       return { store: new VaultSecretStore({
         env,
         address: config.vault_address ?? undefined,
@@ -132,7 +141,9 @@ function openBackend(kind: BackendKind, config: ProviderConfig, env: NodeJS.Proc
         settingNames: VAULT_SETTING_NAMES,
         onRequest,
       }) };
+    }
     case 'coder': {
+      const { openCoderBackend } = await import('./coder-backend');
       const opened = openCoderBackend({ url: config.coder_url ?? undefined, token: config.coder_token ?? undefined, onRequest }, env, log);
       return { store: opened.store, coderBuild: opened.build };
     }
@@ -152,18 +163,22 @@ export function cofferProvider(log: Logger, env: NodeJS.ProcessEnv = process.env
       let store: SecretStore;
       let coderBuild: CoderBuildContext | undefined;
       try {
-        ({ store, coderBuild } = openBackend(kind, config, env, log));
+        ({ store, coderBuild } = await openBackend(kind, config, env, log));
       } catch (error) {
         if (!isSecretStoreError(error)) throw error;
         const attributeName = error.field ? CONFIG_FIELD[kind][error.field] : undefined;
         diagnostics.addError(`Cannot configure the ${kind} backend`, `${error.message}.`, attributeName ? [attributeName] : undefined);
         return undefined;
       }
-      const home = store instanceof LocalSecretStore ? store.home : config.home ?? resolveCofferHome(env);
+      const local = store.kind === 'local' ? (store as LocalSecretStore) : undefined;
+      const home = local !== undefined ? local.home : config.home ?? resolveCofferHome(env);
       log.debug('configured backend', { backend: store.kind });
       // Remote backends: a refresh of many secrets becomes a few list calls instead of one GET each.
-      const reads = store instanceof LocalSecretStore ? store : new CoalescingSecretStore(store);
-      const auditSink = coderBuild !== undefined && !env.COFFER_AUDIT_LOG?.trim() ? providerLogAuditSink(log, coderBuild) : auditSinkFromEnv(home, env);
+      const reads = local ?? new CoalescingSecretStore(store);
+      const auditSink =
+        coderBuild !== undefined && !env.COFFER_AUDIT_LOG?.trim()
+          ? (await import('./coder-backend')).providerLogAuditSink(log, coderBuild)
+          : auditSinkFromEnv(home, env);
       return {
         store: new AuditedSecretStore(reads, auditSink, defaultActor(env)),
         dynamicSecrets: dynamicSecretsFor(store),
