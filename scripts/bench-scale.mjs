@@ -27,7 +27,7 @@ const CLK_TCK = Number(process.env.BENCH_CLK_TCK ?? 100);
 const toolsBin = process.env.COFFER_TOOLS_BIN ?? path.join(os.homedir(), '.cache', 'coffer-tools', 'bin');
 const tofu = path.join(toolsBin, 'tofu');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-scale-'));
-const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1' };
+const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
 const log = (line) => process.stderr.write(`[bench-scale] ${line}\n`);
 
 const median = (xs) => {
@@ -97,7 +97,25 @@ async function timed(args, cwd, env) {
   const child = spawn(tofu, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
+  // Peak RSS (VmHWM) of the provider processes tofu starts, sampled from /proc while it runs:
+  // no debug logging needed (logging itself would cost memory).
+  const peaks = new Map();
+  const sample = () => {
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+        if (Number(/PPid:\s+(\d+)/.exec(status)?.[1]) !== child.pid) continue;
+        if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('provider')) continue;
+        peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  const sampler = setInterval(sample, 100);
   const code = await new Promise((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  timed.peakRssKb = Math.max(0, ...peaks.values());
   // `plan -detailed-exitcode` exits 2 when there are changes: a failure here (none expected).
   if (code !== 0) throw new Error(`tofu ${args[0]} exited ${code}: ${stderr}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
@@ -166,7 +184,7 @@ async function scenario(kind, size, bao, round = 0) {
   } else {
     fs.writeFileSync(env.TF_CLI_CONFIG_FILE, `provider_installation {\n  filesystem_mirror {\n    path = "${cofferMirror()}"\n    include = ["registry.opentofu.org/cofferhq/*", "registry.terraform.io/cofferhq/*"]\n  }\n}\n`);
     fs.writeFileSync(path.join(dir, 'main.tf'), cofferTf(size));
-    Object.assign(env, { COFFER_HOME: path.join(dir, 'home'), TF_LOG_PROVIDER: 'debug', TF_LOG_PATH: path.join(dir, 'tofu.log') });
+    Object.assign(env, { COFFER_HOME: path.join(dir, 'home') });
     if (kind === 'openbao') {
       Object.assign(env, { COFFER_BACKEND: 'vault', BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_VAULT_PATH_PREFIX: `coffer/r${round}-n${size}` });
     }
@@ -185,11 +203,7 @@ async function scenario(kind, size, bao, round = 0) {
       out[phase].bytes = bao.counts.bytesIn + bao.counts.bytesOut - before.bytes;
       out[phase].baoCpu = bao.cpuSeconds() - before.cpu;
     }
-    if (phase === 'apply' && kind !== 'peer') {
-      const text = fs.readFileSync(env.TF_LOG_PATH, 'utf8');
-      const peaks = [...text.matchAll(/max_rss_kb=(\d+)/g)].map((m) => Number(m[1]));
-      out.peakRssMiB = peaks.length ? Math.max(...peaks) / 1024 : NaN;
-    }
+    if (phase === 'apply') out.peakRssMiB = timed.peakRssKb > 0 ? timed.peakRssKb / 1024 : NaN;
   }
   fs.rmSync(dir, { recursive: true, force: true });
   log(`${kind} n=${size}${round ? ` round ${round}` : ''}: apply ${out.apply.seconds.toFixed(2)} s, plan ${out.plan.seconds.toFixed(2)} s, destroy ${out.destroy.seconds.toFixed(2)} s`);
