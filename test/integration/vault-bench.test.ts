@@ -80,7 +80,7 @@ test(`importBatch, list and get of ${N} secrets`, async () => {
   });
 });
 
-test(`${N} sequential creates (each: existence check, index claim with CAS, data write, mirror)`, async () => {
+test(`${N} sequential creates (each: env_name claim with cas=0, data write, mirror)`, async () => {
   const store = open(bao.token, undefined, 'bench-seq');
   const all = inputs('seq');
   await timed(`create x${N} (sequential)`, async () => {

@@ -78,6 +78,8 @@ describe('Vault key names', () => {
     expect(layout.detailedUserFolder('alice')).toBe('kv/team/detailed-metadata/coffer/users/alice/');
     expect(layout.indexData('alice')).toBe('kv/team/data/coffer/users/alice/.coffer/index');
     expect(layout.indexMetadata('alice')).toBe('kv/team/metadata/coffer/users/alice/.coffer/index');
+    expect(layout.claimData('alice', 'env', 'API_KEY')).toBe('kv/team/data/coffer/users/alice/.coffer/env/API_KEY');
+    expect(layout.claimMetadata('alice', 'file', 'ab12')).toBe('kv/team/metadata/coffer/users/alice/.coffer/file/ab12');
   });
 
   test('configured mounts and prefixes are checked', () => {

@@ -1,4 +1,7 @@
 /**
+ * FORMER FORMAT, read only to migrate it (vault-claims.ts `migrateIndex`); Coffer writes per-key
+ * claims now. What follows describes how older versions used it.
+ *
  * The per-user uniqueness index: `<mount>/data/<prefix>/<user>/.coffer/index`.
  *
  * env_name and file_path must be unique per user, but KV v2 has no multi-key transaction, so

@@ -5,7 +5,9 @@
  *
  *   <mount>/data/<pathPrefix>/<user>/<name>      the value and the authoritative metadata
  *   <mount>/metadata/<pathPrefix>/<user>/<name>  versions + the value-free `custom_metadata` mirror
- *   <mount>/data/<pathPrefix>/<user>/.coffer/index   the per-user uniqueness index (see vault-index.ts)
+ *   <mount>/data/<pathPrefix>/<user>/.coffer/env/<ENV_NAME>        claim of an env name (see vault-claims.ts)
+ *   <mount>/data/<pathPrefix>/<user>/.coffer/file/<sha256(path)>   claim of a file path
+ *   <mount>/data/<pathPrefix>/<user>/.coffer/index   the former one-document index, migrated away on first write
  *
  * Names and users follow `rules.ts`, so they never contain `/`, `?` or `#`. Vault and OpenBao
  * still refuse some of them as a path segment: `.` and `..` (the HTTP layer cleans them away) and
@@ -105,6 +107,16 @@ export class KvLayout {
   /** OpenBao's `LIST <mount>/detailed-metadata/<prefix>/<user>/`: keys plus their metadata in one call. */
   detailedUserFolder(user: string): string {
     return `${this.#mount}/detailed-metadata/${this.#user(user)}/`;
+  }
+
+  /** `GET/POST <mount>/data/<prefix>/<user>/.coffer/<kind>/<key>`: one env-name or file-path claim. */
+  claimData(user: string, kind: 'env' | 'file', key: string): string {
+    return `${this.#mount}/data/${this.#user(user)}/${COFFER_FOLDER}/${kind}/${encodeSegment(key)}`;
+  }
+
+  /** `GET/DELETE <mount>/metadata/…/.coffer/<kind>/<key>`: removing it frees the target for good. */
+  claimMetadata(user: string, kind: 'env' | 'file', key: string): string {
+    return `${this.#mount}/metadata/${this.#user(user)}/${COFFER_FOLDER}/${kind}/${encodeSegment(key)}`;
   }
 
   indexData(user: string): string {

@@ -2,9 +2,9 @@
  * `VaultSecretStore`: Coffer's user secrets in a HashiCorp Vault or OpenBao KV v2 mount.
  * See README.md in this folder for the layout and the concurrency design.
  */
-import { assertSecretValue, throwIfViolated } from '../../validation';
+import { throwIfViolated } from '../../validation';
 import { checkBatchDuplicates } from '../../batch-rules';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   BackendUnavailableError,
   isSecretStoreError,
@@ -13,21 +13,10 @@ import {
   SecretStoreError,
   SecretValidationError,
 } from '../../errors';
-import {
-  checkEnabledHasTarget,
-  checkEnvName,
-  checkFileMode,
-  checkFileOptionsHaveFile,
-  checkFileOwner,
-  checkFilePath,
-  checkName,
-  checkUser,
-  type RuleViolation,
-} from '../../rules';
-import type { CreateSecretInput, SecretMetadata, SecretStore, UpdateSecretInput } from '../../secret-store';
-import { isOwnerClaim } from '../../ownership';
+import { checkEnabledHasTarget, checkName, checkUser } from '../../rules';
+import type { SecretStore } from '../../secret-store';
 import { SecretText } from '../../secret-text';
-import { objectField, stringField, VaultAuthenticator, type TokenInfo } from './vault-auth';
+import { objectField, stringField, VaultAuthenticator } from './vault-auth';
 import {
   configError,
   resolveVaultConfig,
@@ -35,79 +24,40 @@ import {
   type VaultSecretStoreOptions,
 } from './vault-config';
 import { vaultErrors, VaultHttpClient, type VaultRequest, type VaultResponse } from './vault-http';
-import {
-  decodeIndex,
-  encodeIndex,
-  exactEntry,
-  sameEntry,
-  union,
-  type IndexEntries,
-  type IndexEntry,
-} from './vault-index';
-import {
-  fromDataDocMeta,
-  MAX_DESCRIPTION_BYTES,
-  MAX_FILE_OWNER_BYTES,
-  MirrorTooLargeError,
-  packMirror,
-  revision,
-  toDataDocMeta,
-  unpackMirror,
-  type StoredMeta,
-} from './vault-metadata';
+import { TargetClaims, targetsOf, type ClaimOutcome, type Target } from './vault-claims';
+import { mapLimit } from './vault-map-limit';
+import { fromDataDocMeta, packMirror, toDataDocMeta, revision, unpackMirror, type StoredMeta } from './vault-metadata';
 import { VaultDynamicSecrets } from './vault-leases';
 import { checkKvV2Mount } from './vault-mount';
 import { encodeConfiguredPath, KvLayout, nameForKey } from './vault-paths';
+import {
+  alreadyExists,
+  checkMirrorFits,
+  compareCodePoints,
+  foreignMeta,
+  identityFromToken,
+  malformed,
+  parseKvMetadata,
+  toMetadata,
+  validateCreate,
+  validatePatch,
+  withRollbackReport,
+  type Current,
+  type KvMetadata,
+  type NewFields,
+  type SecretStoreCapabilities,
+  type VaultCreateSecretInput,
+  type VaultSecretMetadata,
+  type VaultUpdateSecretInput,
+} from './vault-store-model';
 
-/** Metadata this backend returns: the shared fields plus file owner/mode and the default flag. */
-export interface VaultSecretMetadata extends SecretMetadata {
-  /** Owner the delivered file gets (`user` or `user:group`); absent when unset. */
-  readonly fileOwner?: string;
-  /** Mode the delivered file gets, e.g. 0o440; absent when unset. */
-  readonly fileMode?: number;
-  /** Delivered to every workspace by default. */
-  readonly isDefault: boolean;
-  /** The KV version at which the current value was written. */
-  readonly valueVersion: number;
-}
-
-export interface VaultCreateSecretInput extends CreateSecretInput {
-  /** @default "" (unset) */
-  readonly fileOwner?: string;
-  /** @default unset */
-  readonly fileMode?: number;
-  /** @default false */
-  readonly isDefault?: boolean;
-}
-
-export interface VaultUpdateSecretInput extends UpdateSecretInput {
-  /** `""` clears it. */
-  readonly fileOwner?: string;
-  /** `null` clears it. */
-  readonly fileMode?: number | null;
-  readonly isDefault?: boolean;
-}
-
-export interface SecretStoreCapabilities {
-  readonly fileOwnerAndMode: boolean;
-  readonly defaults: boolean;
-  readonly valueVersion: boolean;
-  readonly readValue: boolean;
-  readonly ownerClaim: boolean;
-}
-
-/** The state of one KV key as this store sees it. */
-interface Current {
-  readonly meta: StoredMeta;
-  /** The key's current KV version. */
-  readonly version: number;
-  /** Metadata `created_time`: when the key was first written. */
-  readonly createdTime: string;
-  /** `created_time` of the current version: when the secret last changed. */
-  readonly versionTime: string;
-  /** Read without the data document although the mirror is stale: `meta` is the last mirrored one. */
-  readonly unverified?: boolean;
-}
+export {
+  identityFromToken,
+  type SecretStoreCapabilities,
+  type VaultCreateSecretInput,
+  type VaultSecretMetadata,
+  type VaultUpdateSecretInput,
+};
 
 /**
  * How a stale mirror is handled. `repair` (write paths): read the data document of that exact
@@ -122,30 +72,9 @@ type Reading =
   | { readonly state: 'deleted'; readonly version: number }
   | { readonly state: 'present'; readonly current: Current };
 
-/** The fields of a new secret after defaults. */
-interface NewFields {
-  readonly name: string;
-  readonly value: SecretText;
-  readonly description: string;
-  readonly envName: string;
-  readonly filePath: string;
-  readonly enabled: boolean;
-  readonly fileOwner: string;
-  readonly fileMode: number | undefined;
-  readonly isDefault: boolean;
-  readonly ownerClaim?: string;
-}
-
-interface KvMetadata {
-  readonly currentVersion: number;
-  readonly createdTime: string;
-  readonly customMetadata: unknown;
-  readonly versions: Readonly<Record<string, { created_time?: unknown; deletion_time?: unknown; destroyed?: unknown }>>;
-}
 
 const ME = 'me';
 const CAS_MISMATCH = /check-and-set parameter did not match/i;
-const INDEX_ATTEMPTS = 40;
 const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
@@ -169,7 +98,9 @@ export class VaultSecretStore implements SecretStore {
   readonly #auth: VaultAuthenticator;
   readonly #layout: KvLayout;
   readonly #concurrency: number;
-  readonly #claimGraceMs: number;
+  readonly #claims: TargetClaims;
+  /** Per user: the one check (and migration) of the former index document in this store's life. */
+  readonly #migrations = new Map<string, Promise<void>>();
   readonly #beforeDataWrite: VaultSecretStoreOptions['beforeDataWrite'];
   #identity: Promise<string> | undefined;
   /** The one check that the mount is a KV v2 mount (see `#checkMount`). */
@@ -213,7 +144,16 @@ export class VaultSecretStore implements SecretStore {
       revokeOnClose: options.revokeOnClose ?? true,
     });
     this.#concurrency = Math.max(1, options.concurrency ?? 16);
-    this.#claimGraceMs = options.claimGraceMs ?? 120_000;
+    this.#claims = new TargetClaims({
+      layout: this.#layout,
+      graceMs: options.claimGraceMs ?? 120_000,
+      call: (req) => this.#call(req),
+      failure: (response, method, path) => this.#failure(response, method, path),
+      holder: async (owner, name) => {
+        const reading = await this.#read(owner, name);
+        return reading.state === 'present' ? reading.current.meta : undefined;
+      },
+    });
     this.#beforeDataWrite = options.beforeDataWrite;
   }
 
@@ -224,19 +164,18 @@ export class VaultSecretStore implements SecretStore {
     return this.#run(async () => {
       const fields = validateCreate(input, '');
       const owner = await this.#resolveUser(user);
-      const existing = await this.#read(owner, fields.name);
-      if (existing.state === 'present') throw alreadyExists(owner, fields.name, '');
-      const claim = await this.#claim(
-        owner,
-        [{ name: fields.name, envName: fields.envName, filePath: fields.filePath }],
-        () => '',
-      );
+      await this.#migrated(owner);
+      // No existence read first: the `cas=0` data write is the check (a conflict costs one read then).
+      const claimed = await this.#claimAll(owner, fields.name, targetsOf(fields), '');
+      let created: VaultSecretMetadata;
       try {
-        return await this.#writeNew(owner, fields, existing, '');
+        created = await this.#writeNew(owner, fields, { state: 'absent' }, '');
       } catch (error) {
-        await this.#release(owner, claim);
+        await this.#releaseNew(owner, claimed);
         throw error;
       }
+      await this.#recheckTakenOver(owner, fields.name, claimed);
+      return created;
     });
   }
 
@@ -245,6 +184,7 @@ export class VaultSecretStore implements SecretStore {
       throwIfViolated(checkName(name));
       validatePatch(patch);
       const owner = await this.#resolveUser(user);
+      await this.#migrated(owner);
       const reading = await this.#read(owner, name);
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
       const current = reading.current;
@@ -278,30 +218,25 @@ export class VaultSecretStore implements SecretStore {
         valueVersion: valueChanged ? current.version + 1 : old.valueVersion,
       };
       checkMirrorFits(meta, '');
-      const targetsChanged = next.envName !== old.envName || next.filePath !== old.filePath;
-      const claim = targetsChanged
-        ? await this.#claim(
-            owner,
-            [
-              {
-                name,
-                envName: next.envName,
-                filePath: next.filePath,
-                keep: { env: [old.envName], file: [old.filePath] },
-              },
-            ],
-            () => '',
-          )
-        : undefined;
+      // Retarget: claim the new target, write, then release the old one (a crash leaves an extra claim, never a missing one).
+      const oldTargets = targetsOf(old);
+      const newTargets = targetsOf(next);
+      const isOld = (t: Target): boolean => oldTargets.some((o) => o.field === t.field && o.value === t.value);
+      const isNew = (t: Target): boolean => newTargets.some((n) => n.field === t.field && n.value === t.value);
+      const claimed = await this.#claimAll(owner, name, newTargets.filter((t) => !isOld(t)), '');
       let written: Current;
       try {
         written = await this.#writeVersion(owner, name, current, meta, valueChanged ? patch.value : undefined);
       } catch (error) {
-        if (claim !== undefined) await this.#release(owner, claim);
+        await this.#releaseNew(owner, claimed);
         throw error;
       }
-      if (claim !== undefined)
-        await this.#confirm(owner, name, claim.tok, exactEntry(meta.envName, meta.filePath, Date.now(), claim.tok));
+      await Promise.all([
+        ...oldTargets.filter((t) => !isNew(t)).map((t) => this.#claims.release(owner, t)),
+        // A kept target whose claim went missing (deleted by hand, or a half-done migration) gets it back.
+        ...newTargets.filter(isOld).map((t) => this.#claims.ensure(owner, name, t)),
+      ]);
+      await this.#recheckTakenOver(owner, name, claimed);
       return toMetadata(owner, name, written);
     });
   }
@@ -330,16 +265,17 @@ export class VaultSecretStore implements SecretStore {
     return this.#run(async () => {
       throwIfViolated(checkName(name));
       const owner = await this.#resolveUser(user);
+      await this.#migrated(owner);
       const reading = await this.#read(owner, name);
       if (reading.state !== 'present') throw new SecretNotFoundError(owner, name);
-      const before = (await this.#readIndex(owner, false)).entries.get(name);
       // Metadata and every version; no undelete. (A soft delete would keep the name taken.)
       const path = this.#layout.metadata(owner, name);
       const response = await this.#call({ method: 'DELETE', path });
       if (response.status !== 204 && response.status !== 200 && response.status !== 404) {
         throw this.#failure(response, 'DELETE', path);
       }
-      if (before !== undefined) await this.#dropEntry(owner, name, before.tok);
+      // Secret first, claims after: a crash in between leaves a claim without a secret, which heals.
+      await Promise.all(targetsOf(reading.current.meta).map((t) => this.#claims.release(owner, t)));
     });
   }
 
@@ -371,6 +307,7 @@ export class VaultSecretStore implements SecretStore {
       checkBatchDuplicates(batch);
       const owner = await this.#resolveUser(user);
       if (batch.length === 0) return [];
+      await this.#migrated(owner);
       // One LIST tells which names are taken; only those need a metadata read (present or soft-deleted?).
       const taken = await this.#listNames(owner);
       const readings = await mapLimit(batch, this.#concurrency, (fields) =>
@@ -379,11 +316,18 @@ export class VaultSecretStore implements SecretStore {
       readings.forEach((reading, i) => {
         if (reading.state === 'present') throw alreadyExists(owner, batch[i]!.name, `import item ${i + 1}: `);
       });
-      const claim = await this.#claim(
-        owner,
-        batch.map((f) => ({ name: f.name, envName: f.envName, filePath: f.filePath })),
-        (i) => `import item ${i + 1}: `,
+      const claims = await mapLimit(batch, this.#concurrency, (fields, i) =>
+        this.#claimAll(owner, fields.name, targetsOf(fields), `import item ${i + 1}: `).then(
+          (claimed) => ({ ok: true as const, claimed }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
       );
+      const claimed = claims.flatMap((c) => (c.ok ? c.claimed : []));
+      const refused = claims.find((c): c is { ok: false; error: unknown } => !c.ok);
+      if (refused !== undefined) {
+        await this.#releaseNew(owner, claimed);
+        throw refused.error;
+      }
       // Vault has no multi-key transaction: write one by one, and undo what was written if any fails.
       const results = await mapLimit(batch, this.#concurrency, async (fields, i) => {
         try {
@@ -396,7 +340,10 @@ export class VaultSecretStore implements SecretStore {
         }
       });
       const failed = results.find((r): r is { ok: false; error: unknown; index: number } => !r.ok);
-      if (failed === undefined) return results.map((r) => (r as { meta: VaultSecretMetadata }).meta);
+      if (failed === undefined) {
+        await Promise.all(batch.map((f) => this.#recheckTakenOver(owner, f.name, claimed)));
+        return results.map((r) => (r as { meta: VaultSecretMetadata }).meta);
+      }
 
       const created = batch.filter((_, i) => results[i]!.ok).map((f) => f.name);
       const leftovers: string[] = [];
@@ -407,7 +354,7 @@ export class VaultSecretStore implements SecretStore {
           leftovers.push(name);
         }
       });
-      await this.#release(owner, claim);
+      await this.#releaseNew(owner, claimed);
       throw withRollbackReport(failed.error, owner, leftovers);
     });
   }
@@ -600,7 +547,14 @@ export class VaultSecretStore implements SecretStore {
     };
     await this.#beforeDataWrite?.({ op: 'create', user: owner, name: fields.name, cas });
     const result = await this.#casWrite(owner, fields.name, cas, meta, fields.value);
-    if (result === 'conflict') throw alreadyExists(owner, fields.name, prefix);
+    if (result === 'conflict') {
+      // Present, or a leftover soft-deleted by hand (absent for Coffer: write over it with its version).
+      const now = await this.#read(owner, fields.name);
+      if (now.state === 'deleted' && (before.state !== 'deleted' || now.version !== before.version)) {
+        return this.#writeNew(owner, fields, now, prefix);
+      }
+      throw alreadyExists(owner, fields.name, prefix);
+    }
     const createdTime =
       cas === 0 ? result.createdTime : await this.#createdTime(owner, fields.name, result.createdTime);
     return toMetadata(owner, fields.name, {
@@ -724,186 +678,49 @@ export class VaultSecretStore implements SecretStore {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The uniqueness index (see vault-index.ts)
+  // Uniqueness claims (see vault-claims.ts)
 
-  async #readIndex(owner: string, rebuild = true): Promise<{ entries: IndexEntries; cas: number }> {
-    const path = this.#layout.indexData(owner);
-    const response = await this.#call({ method: 'GET', path });
-    if (response.status === 200) {
-      const data = objectField(response.body, 'data');
-      const version = objectField(data, 'metadata')?.version;
-      const entries = decodeIndex(objectField(data, 'data'));
-      if (typeof version !== 'number') throw malformed(path);
-      if (entries !== undefined) return { entries, cas: version };
-      return { entries: rebuild ? await this.#rebuildIndex(owner) : new Map(), cas: version };
+  /** Checks the former index document once per user and store, and migrates it to claims. */
+  async #migrated(owner: string): Promise<void> {
+    let migration = this.#migrations.get(owner);
+    if (migration === undefined) {
+      migration = this.#claims
+        .migrateIndex(
+          owner,
+          async () => (await this.#listPresent(owner)).map(([name, current]) => [name, current.meta]),
+          async (items, fn) => void (await mapLimit(items, this.#concurrency, fn)),
+        )
+        .then(() => undefined);
+      this.#migrations.set(owner, migration);
     }
-    if (response.status === 404) {
-      // 404 with metadata: the current version was deleted by hand; the next write needs its version.
-      const version = objectField(objectField(response.body, 'data'), 'metadata')?.version;
-      return {
-        entries: rebuild ? await this.#rebuildIndex(owner) : new Map(),
-        cas: typeof version === 'number' ? version : 0,
-      };
-    }
-    throw this.#failure(response, 'GET', path);
-  }
-
-  async #rebuildIndex(owner: string): Promise<IndexEntries> {
-    const entries: IndexEntries = new Map();
-    for (const [name, current] of await this.#listPresent(owner)) {
-      if (current.meta.envName !== '' || current.meta.filePath !== '') {
-        entries.set(name, exactEntry(current.meta.envName, current.meta.filePath, 0, ''));
-      }
-    }
-    return entries;
-  }
-
-  /** Reads, changes and check-and-set writes the index, re-reading on every lost race. */
-  async #mutateIndex<T>(
-    owner: string,
-    change: (entries: IndexEntries) => Promise<{ changed: boolean; result: T }>,
-  ): Promise<T> {
-    const path = this.#layout.indexData(owner);
-    for (let attempt = 1; attempt <= INDEX_ATTEMPTS; attempt++) {
-      const { entries, cas } = await this.#readIndex(owner);
-      const { changed, result } = await change(entries);
-      if (!changed) return result;
-      const writeId = randomUUID();
-      const response = await this.#call({
-        method: 'POST',
-        path,
-        body: { options: { cas }, data: encodeIndex(entries, writeId) },
-      });
-      if (response.status === 200) {
-        if (cas === 0) {
-          // Old index versions are useless; keep two.
-          await this.#call({
-            method: 'POST',
-            path: this.#layout.indexMetadata(owner),
-            body: { max_versions: 2 },
-          }).catch(() => undefined);
-        }
-        return result;
-      }
-      if (response.status === 400 && CAS_MISMATCH.test(vaultErrors(response.body))) {
-        if (response.ambiguous && (await this.#landedIndex(path, cas + 1, writeId))) return result;
-        await sleep(Math.random() * Math.min(250, 10 * attempt));
-        continue;
-      }
-      throw this.#failure(response, 'POST', path);
-    }
-    throw new BackendUnavailableError(
-      `the uniqueness index of user "${owner}" is being changed by too many writers at once; retry`,
-    );
-  }
-
-  async #landedIndex(path: string, version: number, writeId: string): Promise<boolean> {
-    const response = await this.#call({ method: 'GET', path, query: { version: String(version) } });
-    return response.status === 200 && objectField(objectField(response.body, 'data'), 'data')?.write_id === writeId;
-  }
-
-  /**
-   * Claims env names and file paths for `items` (with a conflict check against every other
-   * entry) in one CAS write. Returns what to restore if the writes fail.
-   */
-  async #claim(
-    owner: string,
-    items: readonly { name: string; envName: string; filePath: string; keep?: { env: string[]; file: string[] } }[],
-    prefix: (i: number) => string,
-  ): Promise<Claim> {
-    const tok = randomUUID();
-    return this.#mutateIndex(owner, async (entries) => {
-      const previous = new Map<string, IndexEntry | undefined>();
-      const claimed = new Set(items.map((i) => i.name));
-      for (const [i, item] of items.entries()) {
-        await this.#checkTargets(owner, entries, claimed, item.envName, item.filePath, prefix(i));
-      }
-      const now = Date.now();
-      for (const item of items) {
-        const prev = entries.get(item.name);
-        previous.set(item.name, prev);
-        // A fresh entry may belong to a writer still at work: keep its claims. A stale one is dropped.
-        const keepPrev = prev !== undefined && (item.keep !== undefined || now - prev.at < this.#claimGraceMs);
-        entries.set(item.name, {
-          env: union(keepPrev ? prev.env : [], item.keep?.env ?? [], [item.envName]),
-          file: union(keepPrev ? prev.file : [], item.keep?.file ?? [], [item.filePath]),
-          at: now,
-          tok,
-        });
-      }
-      return { changed: true, result: { tok, previous } };
+    await migration.catch((error: unknown) => {
+      this.#migrations.delete(owner);
+      throw error;
     });
   }
 
-  /** Throws a conflict when another secret holds `envName` or `filePath`; heals stale entries on the way. */
-  async #checkTargets(
-    owner: string,
-    entries: IndexEntries,
-    self: ReadonlySet<string>,
-    envName: string,
-    filePath: string,
-    prefix: string,
-  ): Promise<void> {
-    const clash = (e: IndexEntry): 'env_name' | 'file_path' | undefined =>
-      envName !== '' && e.env.includes(envName)
-        ? 'env_name'
-        : filePath !== '' && e.file.includes(filePath)
-          ? 'file_path'
-          : undefined;
-    for (const [other, entry] of [...entries]) {
-      if (self.has(other)) continue;
-      let field = clash(entry);
-      if (field === undefined) continue;
-      if (Date.now() - entry.at >= this.#claimGraceMs) {
-        // Old claims are checked against the secret itself (a crashed writer may have left them).
-        const reading = await this.#read(owner, other);
-        if (reading.state !== 'present') {
-          entries.delete(other);
-          continue;
-        }
-        const healed = exactEntry(reading.current.meta.envName, reading.current.meta.filePath, entry.at, entry.tok);
-        entries.set(other, healed);
-        field = clash(healed);
-        if (field === undefined) continue;
-      }
-      throw field === 'env_name'
-        ? new SecretConflictError(`${prefix}env_name "${envName}" is already used by secret "${other}"`, 'env_name')
-        : new SecretConflictError(`${prefix}file_path "${filePath}" is already used by secret "${other}"`, 'file_path');
+  /** Claims every target of one secret; on a conflict, releases what this call claimed and rethrows. */
+  async #claimAll(owner: string, name: string, targets: readonly Target[], prefix: string): Promise<ClaimedTarget[]> {
+    const settled = await Promise.allSettled(targets.map((t) => this.#claims.claim(owner, name, t, prefix)));
+    const claimed = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ name, target: targets[i]!, outcome: r.value }] : []));
+    const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused !== undefined) {
+      await this.#releaseNew(owner, claimed);
+      throw refused.reason;
     }
+    return claimed;
   }
 
-  /** Undoes a claim whose writes failed, unless somebody claimed after it. Best effort. */
-  async #release(owner: string, claim: Claim): Promise<void> {
-    await this.#mutateIndex(owner, async (entries) => {
-      let changed = false;
-      for (const [name, prev] of claim.previous) {
-        if (entries.get(name)?.tok !== claim.tok) continue;
-        if (prev === undefined) entries.delete(name);
-        else entries.set(name, prev);
-        changed = true;
-      }
-      return { changed, result: undefined };
-    }).catch(() => undefined);
+  /** Undoes the claims a failed write made (not those that already named the secret). */
+  async #releaseNew(owner: string, claimed: readonly ClaimedTarget[]): Promise<void> {
+    await Promise.all(claimed.filter((c) => c.outcome !== 'held').map((c) => this.#claims.release(owner, c.target)));
   }
 
-  /** Narrows a claim to the targets actually written, unless somebody claimed after it. Best effort. */
-  async #confirm(owner: string, name: string, tok: string, exact: IndexEntry): Promise<void> {
-    await this.#mutateIndex(owner, async (entries) => {
-      const entry = entries.get(name);
-      if (entry?.tok !== tok || sameEntry(entry, exact)) return { changed: false, result: undefined };
-      entries.set(name, exact);
-      return { changed: true, result: undefined };
-    }).catch(() => undefined);
-  }
-
-  /** Removes a deleted secret's entry, unless it was claimed again since `tokBefore` was read. Best effort. */
-  async #dropEntry(owner: string, name: string, tokBefore: string): Promise<void> {
-    await this.#mutateIndex(owner, async (entries) => {
-      const entry = entries.get(name);
-      if (entry === undefined || entry.tok !== tokBefore) return { changed: false, result: undefined };
-      entries.delete(name);
-      return { changed: true, result: undefined };
-    }).catch(() => undefined);
+  /** A claim taken over from a stale holder is checked once more after the write: a late release by that holder is undone. */
+  async #recheckTakenOver(owner: string, name: string, claimed: readonly ClaimedTarget[]): Promise<void> {
+    await Promise.all(
+      claimed.filter((c) => c.name === name && c.outcome === 'taken-over').map((c) => this.#claims.ensure(owner, name, c.target)),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -963,240 +780,10 @@ export class VaultSecretStore implements SecretStore {
   }
 }
 
-interface Claim {
-  readonly tok: string;
-  readonly previous: ReadonlyMap<string, IndexEntry | undefined>;
+interface ClaimedTarget {
+  readonly name: string;
+  readonly target: Target;
+  readonly outcome: ClaimOutcome;
 }
 
-// -----------------------------------------------------------------------------------------------
-// Identity
-
-/**
- * Who `me` is for a token obtained by logging in, from `auth/token/lookup-self`, first usable of:
- * 1. `meta.username` (userpass, LDAP, OIDC/JWT roles with a `username` claim mapping);
- * 2. `display_name` without the auth mount prefix Vault puts in front (`jwt-alice` → `alice`);
- * 3. `meta.role_name` (AppRole: its display name is only the mount);
- * 4. `entity_id`.
- * Candidates that break the user-name rules (e.g. contain `/`) are skipped.
- */
-export function identityFromToken(info: TokenInfo, authMount: string): string | undefined {
-  const mountPrefix = authMount.replace(/\//g, '-') + '-';
-  const display = info.displayName.startsWith(mountPrefix) ? info.displayName.slice(mountPrefix.length) : '';
-  const candidates = [info.meta.username, display, info.meta.role_name, info.entityId];
-  return candidates.find((c): c is string => c !== undefined && c !== '' && checkUser(c) === undefined);
-}
-
-// -----------------------------------------------------------------------------------------------
-// Validation
-
-function checkDescription(description: string): RuleViolation | undefined {
-  const bytes = Buffer.byteLength(description, 'utf8');
-  if (bytes > MAX_DESCRIPTION_BYTES) {
-    return {
-      field: 'description',
-      message: `description must be at most ${MAX_DESCRIPTION_BYTES} bytes on the Vault backend (got ${bytes})`,
-    };
-  }
-  return undefined;
-}
-
-/** The shared rule, plus what Vault's custom_metadata can hold. */
-function checkVaultFileOwner(owner: string): RuleViolation | undefined {
-  if (Buffer.byteLength(owner, 'utf8') > MAX_FILE_OWNER_BYTES) {
-    return { field: 'file_owner', message: `file_owner must be at most ${MAX_FILE_OWNER_BYTES} bytes` };
-  }
-  return checkFileOwner(owner);
-}
-
-function checkVaultFileMode(mode: unknown): RuleViolation | undefined {
-  if (mode === undefined || mode === null) return undefined;
-  return typeof mode === 'number' ? checkFileMode(mode) : { field: 'file_mode', message: 'file_mode must be a number such as 0o440' };
-}
-
-function checkMirrorFits(meta: StoredMeta, prefix: string): void {
-  try {
-    packMirror(meta, revision(Number.MAX_SAFE_INTEGER, '2006-01-02T15:04:05.999999999Z'));
-  } catch (error) {
-    if (!(error instanceof MirrorTooLargeError)) throw error;
-    throw new SecretValidationError(
-      error.field,
-      `${prefix}the metadata is too large for Vault's custom_metadata (${error.keys} keys of at most 512 bytes; 64 allowed): shorten ${error.field}`,
-    );
-  }
-}
-
-function validateCreate(input: VaultCreateSecretInput, prefix: string): NewFields {
-  const fields: NewFields = {
-    name: input.name,
-    value: input.value,
-    description: input.description ?? '',
-    envName: input.envName ?? '',
-    filePath: input.filePath ?? '',
-    enabled: input.enabled ?? true,
-    fileOwner: input.fileOwner ?? '',
-    fileMode: input.fileMode,
-    isDefault: input.isDefault ?? false,
-    ...(input.ownerClaim !== undefined ? { ownerClaim: input.ownerClaim } : {}),
-  };
-  if (fields.ownerClaim !== undefined && !isOwnerClaim(fields.ownerClaim)) {
-    throw new SecretValidationError('owner_claim', `${prefix}owner_claim is not a Coffer owner claim`);
-  }
-  throwIfViolated(checkName(fields.name), prefix);
-  assertSecretValue(fields.value, prefix);
-  throwIfViolated(checkEnvName(fields.envName), prefix);
-  throwIfViolated(checkFilePath(fields.filePath), prefix);
-  throwIfViolated(checkEnabledHasTarget(fields.enabled, fields.envName, fields.filePath), prefix);
-  throwIfViolated(checkDescription(fields.description), prefix);
-  throwIfViolated(checkVaultFileOwner(fields.fileOwner), prefix);
-  throwIfViolated(checkVaultFileMode(fields.fileMode), prefix);
-  throwIfViolated(checkFileOptionsHaveFile(fields.filePath, fields.fileOwner, fields.fileMode ?? null), prefix);
-  if (typeof fields.isDefault !== 'boolean')
-    throw new SecretValidationError('is_default', `${prefix}is_default must be a boolean`);
-  checkMirrorFits({ ...fields, id: randomUUID(), valueVersion: 1 }, prefix);
-  return fields;
-}
-
-function validatePatch(patch: VaultUpdateSecretInput): void {
-  const given = [
-    patch.value,
-    patch.description,
-    patch.envName,
-    patch.filePath,
-    patch.enabled,
-    patch.fileOwner,
-    patch.fileMode,
-    patch.isDefault,
-  ].filter((v) => v !== undefined);
-  if (given.length === 0) throw new SecretValidationError('patch', 'at least one field must be provided');
-  if (patch.value !== undefined) assertSecretValue(patch.value);
-  if (patch.envName !== undefined) throwIfViolated(checkEnvName(patch.envName));
-  if (patch.filePath !== undefined) throwIfViolated(checkFilePath(patch.filePath));
-  if (patch.description !== undefined) throwIfViolated(checkDescription(patch.description));
-  if (patch.fileOwner !== undefined) throwIfViolated(checkVaultFileOwner(patch.fileOwner));
-  if (patch.fileMode !== undefined && patch.fileMode !== null) throwIfViolated(checkVaultFileMode(patch.fileMode));
-  if (patch.isDefault !== undefined && typeof patch.isDefault !== 'boolean') {
-    throw new SecretValidationError('is_default', 'is_default must be a boolean');
-  }
-}
-
-
-// -----------------------------------------------------------------------------------------------
-// Helpers
-
-function alreadyExists(owner: string, name: string, prefix: string): SecretConflictError {
-  return new SecretConflictError(`${prefix}secret "${name}" of user "${owner}" already exists`, 'name');
-}
-
-function malformed(path: string): SecretStoreError {
-  return new SecretStoreError('unavailable', `Vault sent an unexpected answer for ${path}`, { retryable: false });
-}
-
-/** Adds what the rollback of a failed import could not undo to the error that caused it. */
-function withRollbackReport(error: unknown, owner: string, leftovers: readonly string[]): unknown {
-  if (leftovers.length === 0 || !(error instanceof SecretStoreError)) return error;
-  const note = `; rolling back the import failed for ${leftovers.length} secret(s) of user "${owner}", delete them by hand: ${leftovers.map((n) => `"${n}"`).join(', ')}`;
-  return new SecretStoreError(error.code, error.message + note, {
-    field: error.field,
-    retryable: error.retryable,
-    cause: error,
-  });
-}
-
-function parseKvMetadata(raw: unknown): KvMetadata | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const o = raw as Record<string, unknown>;
-  if (typeof o.current_version !== 'number') return undefined;
-  const versions = typeof o.versions === 'object' && o.versions !== null ? (o.versions as KvMetadata['versions']) : {};
-  return {
-    currentVersion: o.current_version,
-    createdTime: typeof o.created_time === 'string' ? o.created_time : '',
-    customMetadata: o.custom_metadata,
-    versions,
-  };
-}
-
-/** Metadata for a KV entry Coffer did not write: no targets, disabled, a stable id derived from its path. */
-function foreignMeta(path: string, md: KvMetadata): StoredMeta {
-  const hash = createHash('sha256').update(`${path}\0${md.createdTime}`).digest('hex');
-  const id = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-5${hash.slice(13, 16)}-${((parseInt(hash[16]!, 16) & 3) | 8).toString(16)}${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
-  return {
-    id,
-    description: '',
-    envName: '',
-    filePath: '',
-    enabled: false,
-    fileOwner: '',
-    fileMode: undefined,
-    isDefault: false,
-    valueVersion: md.currentVersion,
-  };
-}
-
-function isoTime(time: string): string {
-  const ms = Date.parse(time);
-  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
-}
-
-function toMetadata(owner: string, name: string, current: Current): VaultSecretMetadata {
-  const m = current.meta;
-  return {
-    id: m.id,
-    user: owner,
-    name,
-    description: m.description,
-    envName: m.envName,
-    filePath: m.filePath,
-    enabled: m.enabled,
-    createdAt: isoTime(current.createdTime),
-    // Every change is a new KV version, so the current version's time is the last change.
-    updatedAt: isoTime(current.versionTime),
-    valueVersion: m.valueVersion,
-    isDefault: m.isDefault,
-    ...(current.unverified === true ? { metadataUnverified: true } : {}),
-    ...(m.ownerClaim !== undefined ? { ownerClaim: m.ownerClaim } : {}),
-    ...(m.fileOwner !== '' ? { fileOwner: m.fileOwner } : {}),
-    ...(m.fileMode !== undefined ? { fileMode: m.fileMode } : {}),
-  };
-}
-
-/** Orders by Unicode code point, not UTF-16 unit (they differ above U+FFFF). */
-function compareCodePoints(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ca = a.codePointAt(i) ?? 0;
-    const cb = b.codePointAt(j) ?? 0;
-    if (ca !== cb) return ca - cb;
-    i += ca > 0xffff ? 2 : 1;
-    j += cb > 0xffff ? 2 : 1;
-  }
-  return a.length - i - (b.length - j);
-}
-
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { mapLimit };
