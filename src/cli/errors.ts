@@ -23,8 +23,6 @@ export const EXIT = {
   unavailable: 6,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the operation failed (backend error; "secret check" found missing or disabled secrets;

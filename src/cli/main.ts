@@ -1,6 +1,6 @@
 /** The `coffer` command line: one entry point, one dispatcher, one way to report errors. */
 import { parseCommandLine } from './args';
-import { LINT_HELP, runLint } from '../lint/cli';
+import { LINT_HELP, runLint } from './commands/lint';
 import { backendCommand, BACKEND_HELP } from './commands/backend';
 import { completionCommand } from './commands/completion';
 import { materializeCommand } from './commands/materialize';

@@ -5,5 +5,4 @@ export * from './model';
 export * from './secret-sources';
 export * from './rules';
 export * from './lint';
-export * from './cli';
 export * from './required';

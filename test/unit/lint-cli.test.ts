@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runLint } from '../../src/lint';
+import { runLint } from '../../src/cli/commands/lint';
 
 function capture(): {
   io: { out: (t: string) => void; err: (t: string) => void };

@@ -12,10 +12,6 @@ export function isUnknown(value: unknown): value is Unknown {
   return value === Unknown;
 }
 
-export function isKnown<T>(value: T | Unknown): value is T {
-  return value !== Unknown;
-}
-
 export function isWhollyKnown(value: Value): boolean {
   if (value === Unknown) return false;
   if (Array.isArray(value)) return value.every(isWhollyKnown);

@@ -61,10 +61,6 @@ export type CtyValue =
   | readonly CtyValue[]
   | { readonly [key: string]: CtyValue };
 
-export function typeToJson(type: CtyType): string {
-  return JSON.stringify(type);
-}
-
 /** Parses cty type JSON (`"string"`, `["list","string"]`, `["object",{...}]`, …). */
 export function typeFromJson(json: unknown): CtyType {
   if (typeof json === 'string') {

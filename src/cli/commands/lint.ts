@@ -3,11 +3,11 @@
  * (`.tf`, `.tf.json`, `cdk.tf.json`, `.tfvars`) — for GitOps pipelines that do not synthesize
  * with the constructs, or that want to check what was synthesized before it is planned.
  */
-import { parseCommandLine } from '../cli/args';
-import { CliError, EXIT, UsageError } from '../cli/errors';
-import { LintPathError, lintPaths } from './lint';
-import { RULES, type Finding, type RuleId, type RuleSetting } from './rules';
-import { toSarif } from './sarif';
+import { LintPathError, lintPaths } from '../../lint/lint';
+import { RULES, type Finding, type RuleId, type RuleSetting } from '../../lint/rules';
+import { toSarif } from '../../lint/sarif';
+import { parseCommandLine } from '../args';
+import { CliError, EXIT, UsageError } from '../errors';
 
 /** The CLI version, for SARIF's tool.driver.version (kept here: main.ts imports this module). */
 const LINT_VERSION = '0.1.0';
