@@ -12,6 +12,7 @@ import { encodeIndex } from '../../src/client/backends/vault/vault-index';
 import { SecretText } from '../../src/client/secret-text';
 import { startLoggingProxy, type LoggingProxy, type ProxiedRequest } from '../support/logging-proxy';
 import { startOpenBao, type OpenBaoServer } from '../support/openbao';
+import { rejection } from '../support/assertions';
 
 const text = (value: string): SecretText => new SecretText(value);
 
@@ -62,15 +63,7 @@ async function claimOf(prefix: string, kind: 'env' | 'file', key: string): Promi
   return r.status === 200 ? (r.body.data.data.secret as string) : undefined;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<SecretConflictError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SecretConflictError);
-    return error as SecretConflictError;
-  }
-  throw new Error('expected a SecretConflictError');
-}
+const conflict = (promise: Promise<unknown>): Promise<SecretConflictError> => rejection(promise, SecretConflictError);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -177,7 +170,7 @@ test('a writer that dies between its claim and its secret write: repaired at the
   expect(await claimOf(prefix, 'env', 'GHOST')).toBe('ghost');
 
   // Young, it may belong to a writer still at work: a conflict.
-  const err = await rejection(store.create('me', { name: 'b', value: text('b'), envName: 'GHOST' }));
+  const err = await conflict(store.create('me', { name: 'b', value: text('b'), envName: 'GHOST' }));
   expect(err.field).toBe('env_name');
   await sleep(400);
   // Old and its secret absent: taken over by the next write.
@@ -218,7 +211,7 @@ test('a retarget moves the claim; a crash before the old one is released heals',
   await store.update('me', 'a', { envName: 'NEW' });
   expect(await claimOf(prefix, 'env', 'OLD')).toBeUndefined();
   expect(await claimOf(prefix, 'env', 'NEW')).toBe('a');
-  expect((await rejection(store.create('me', { name: 'b', value: text('b'), envName: 'NEW' }))).field).toBe('env_name');
+  expect((await conflict(store.create('me', { name: 'b', value: text('b'), envName: 'NEW' }))).field).toBe('env_name');
   await store.create('me', { name: 'b', value: text('b'), envName: 'OLD' });
   expect(await claimOf(prefix, 'env', 'OLD')).toBe('b');
 
@@ -232,7 +225,7 @@ test('a retarget moves the claim; a crash before the old one is released heals',
   await store.create('me', { name: 'c', value: text('c'), envName: 'OLD' });
   expect(await claimOf(prefix, 'env', 'OLD')).toBe('c');
   // An old claim whose holder really uses the target stays a conflict.
-  expect((await rejection(store.create('me', { name: 'd', value: text('d'), filePath: '/etc/a' }))).field).toBe(
+  expect((await conflict(store.create('me', { name: 'd', value: text('d'), filePath: '/etc/a' }))).field).toBe(
     'file_path',
   );
 });
@@ -242,7 +235,7 @@ test('a failed write releases the claims it made; delete removes the claims', as
   const store = open(prefix);
   await store.create('me', { name: 'x', value: text('x'), envName: 'X', filePath: '/etc/x' });
   // Name taken: the new targets claimed on the way are released again.
-  expect((await rejection(store.create('me', { name: 'x', value: text('y'), envName: 'Y' }))).field).toBe('name');
+  expect((await conflict(store.create('me', { name: 'x', value: text('y'), envName: 'Y' }))).field).toBe('name');
   expect(await claimOf(prefix, 'env', 'Y')).toBeUndefined();
   expect(await claimOf(prefix, 'env', 'X')).toBe('x'); // but not the one the existing secret holds
   await store.delete('me', 'x');
@@ -283,10 +276,10 @@ test('a store of the former one-document index is migrated to claims on the firs
   await store.list('me');
   expect((await bao.api('GET', `secret/data/${prefix}/alice/.coffer/index`)).status).toBe(200);
   // The first write does, before its own claim: A is taken.
-  const err = await rejection(store.create('me', { name: 'c', value: text('c'), envName: 'A' }));
+  const err = await conflict(store.create('me', { name: 'c', value: text('c'), envName: 'A' }));
   expect(err.field).toBe('env_name');
   expect(await claimOf(prefix, 'env', 'A')).toBe('a');
-  expect((await rejection(store.create('me', { name: 'c', value: text('c'), filePath: '/etc/b' }))).field).toBe(
+  expect((await conflict(store.create('me', { name: 'c', value: text('c'), filePath: '/etc/b' }))).field).toBe(
     'file_path',
   );
   expect((await bao.api('GET', `secret/metadata/${prefix}/alice/.coffer/index`)).status).toBe(404);

@@ -19,6 +19,7 @@ import {
 import { ownerClaim } from '../../src/client/ownership';
 import { SecretText } from '../../src/client/secret-text';
 import { startOpenBao, type OpenBaoServer } from '../support/openbao';
+import { rejection } from '../support/assertions';
 
 const text = (value: string): SecretText => new SecretText(value);
 
@@ -59,16 +60,6 @@ function open(options: Partial<VaultSecretStoreOptions> = {}, prefix = `coffer/t
   });
   stores.push(store);
   return { store, log, prefix };
-}
-
-async function rejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected a ${type.name}`);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -14,7 +14,8 @@ import {
 } from '../../src/client/errors';
 import type { SecretStore } from '../../src/client/secret-store';
 import { CoderDouble, type CoderDoubleOptions } from '../support/coder-double';
-import { describeCoderStoreContract, rejection, text } from '../support/coder-double/contract';
+import { rejection } from '../support/assertions';
+import { describeCoderStoreContract, text } from '../support/coder-double/contract';
 
 // The same behavioural checks the real-server test runs, against both API shapes of the double.
 let current: CoderDouble;

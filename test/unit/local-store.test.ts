@@ -11,6 +11,7 @@ import { LocalSecretStore, resolveCofferHome, type LocalSecretStoreOptions } fro
 import { decodeLine, encodeLine, scanLines } from '../../src/client/backends/local/journal';
 import { SecretText } from '../../src/client/secret-text';
 import { allFiles, makeTempDir } from './fixtures/local-store-helpers';
+import { rejection } from '../support/assertions';
 
 const text = (value: string): SecretText => new SecretText(value);
 
@@ -41,17 +42,6 @@ function journalOf(store: LocalSecretStore): string {
   const files = journalFiles(store);
   expect(files).toHaveLength(1);
   return files[0] as string;
-}
-
-/** Expects `promise` to reject with an error of `type` and returns it. */
-async function rejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected a ${type.name}`);
 }
 
 /** A snapshot of every file's bytes, to prove a failed call wrote nothing. */

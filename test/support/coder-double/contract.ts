@@ -13,6 +13,7 @@ import {
 } from '../../../src/client/errors';
 import type { CreateSecretInput } from '../../../src/client/secret-store';
 import { SecretText } from '../../../src/client/secret-text';
+import { rejection } from '../assertions';
 
 /**
  * Behavioural checks of `CoderSecretStore` that hold for any server implementing Coder's documented
@@ -36,20 +37,6 @@ export interface LoggedStore {
   readonly store: CoderSecretStore;
   readonly log: CoderRequestLogEntry[];
   writes(): CoderRequestLogEntry[];
-}
-
-/** Expects `promise` to reject with an error of `type` and returns it. */
-export async function rejection<T extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => T,
-): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected a ${type.name}`);
 }
 
 export function describeCoderStoreContract(
