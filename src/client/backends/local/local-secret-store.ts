@@ -30,6 +30,7 @@ import { valueContext } from './value-context';
 import { resolveCofferHome, storeLayout, type StoreLayout } from './paths';
 import type { Operation, StoredSecret } from './records';
 import type { SecretIndex } from './secret-index';
+import { compareCodePoints } from '../../ordering';
 
 export interface LocalSecretStoreOptions {
   /** Coffer's data directory; the store lives in `<home>/store`. Default: `resolveCofferHome(env)`. */
@@ -430,20 +431,6 @@ function toMetadata(secret: StoredSecret): SecretMetadata {
     ...(secret.isDefault ? { isDefault: true } : {}),
     ...(secret.ownerClaim !== undefined ? { ownerClaim: secret.ownerClaim } : {}),
   };
-}
-
-/** Orders by Unicode code point, not UTF-16 unit (they differ above U+FFFF). */
-export function compareCodePoints(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ca = a.codePointAt(i) ?? 0;
-    const cb = b.codePointAt(j) ?? 0;
-    if (ca !== cb) return ca - cb;
-    i += ca > 0xffff ? 2 : 1;
-    j += cb > 0xffff ? 2 : 1;
-  }
-  return a.length - i - (b.length - j);
 }
 
 function undecryptable(secret: StoredSecret): SecretStoreError {

@@ -33,7 +33,6 @@ import { encodeConfiguredPath, KvLayout, nameForKey } from './vault-paths';
 import {
   alreadyExists,
   checkMirrorFits,
-  compareCodePoints,
   foreignMeta,
   identityFromToken,
   malformed,
@@ -50,6 +49,7 @@ import {
   type VaultSecretMetadata,
   type VaultUpdateSecretInput,
 } from './vault-store-model';
+import { compareCodePoints } from '../../ordering';
 
 export {
   identityFromToken,
