@@ -15,6 +15,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cofferBenchConfig } from './bench-config.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '100,1000,5000').split(',').map(Number);
@@ -121,26 +122,6 @@ async function timed(args, cwd, env) {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-const cofferTf = (size) => `terraform {
-  required_providers {
-    coffer = { source = "cofferhq/coffer" }
-  }
-}
-provider "coffer" {}
-variable "token" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-resource "coffer_user_secret" "s" {
-  count            = ${size}
-  name             = "bench-\${count.index}"
-  env_name         = "BENCH_\${count.index}"
-  value_wo         = "\${var.token}-\${count.index}"
-  value_wo_version = "1"
-}
-`;
-
 const peerTf = (size, bao, prefix) => `terraform {
   required_providers {
     vault = { source = "hashicorp/vault" }
@@ -183,7 +164,7 @@ async function scenario(kind, size, bao, round = 0) {
     Object.assign(env, { VAULT_TOKEN: bao.token });
   } else {
     fs.writeFileSync(env.TF_CLI_CONFIG_FILE, `provider_installation {\n  filesystem_mirror {\n    path = "${cofferMirror()}"\n    include = ["registry.opentofu.org/cofferhq/*", "registry.terraform.io/cofferhq/*"]\n  }\n}\n`);
-    fs.writeFileSync(path.join(dir, 'main.tf'), cofferTf(size));
+    fs.writeFileSync(path.join(dir, 'main.tf'), cofferBenchConfig(size));
     Object.assign(env, { COFFER_HOME: path.join(dir, 'home') });
     if (kind === 'openbao') {
       Object.assign(env, { COFFER_BACKEND: 'vault', BAO_ADDR: bao.address, BAO_TOKEN: bao.token, COFFER_VAULT_PATH_PREFIX: `coffer/r${round}-n${size}` });

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cofferBenchConfig } from './bench-config.mjs';
 import { measureStartup, seaProviderExecutable } from './bench-startup.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,25 +57,7 @@ async function scenario(size, backend = { name: 'local', env: {} }) {
   const mirror = path.join(dir, 'mirror');
   execFileSync(process.execPath, [path.join(root, 'dist/coffer-cli.cjs'), 'provider', 'install', '--mirror', mirror], { stdio: 'ignore' });
   fs.writeFileSync(path.join(dir, 'cli.tfrc'), `provider_installation {\n  filesystem_mirror {\n    path = "${mirror}"\n    include = ["registry.opentofu.org/cofferhq/*", "registry.terraform.io/cofferhq/*"]\n  }\n}\n`);
-  fs.writeFileSync(path.join(dir, 'main.tf'), `terraform {
-  required_providers {
-    coffer = { source = "cofferhq/coffer" }
-  }
-}
-provider "coffer" {}
-variable "token" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-resource "coffer_user_secret" "s" {
-  count            = ${size}
-  name             = "bench-\${count.index}"
-  env_name         = "BENCH_\${count.index}"
-  value_wo         = "\${var.token}-\${count.index}"
-  value_wo_version = "1"
-}
-`);
+  fs.writeFileSync(path.join(dir, 'main.tf'), cofferBenchConfig(size));
   const logPath = path.join(dir, 'tofu.log');
   const env = { ...cleanEnv, TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc'), COFFER_HOME: path.join(dir, 'home'), TF_VAR_token: 'bench-value',
     TF_IN_AUTOMATION: '1', TF_LOG_PROVIDER: 'debug', TF_LOG_PATH: logPath, ...backend.env };
